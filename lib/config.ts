@@ -1,0 +1,100 @@
+// The only reader of process.env: parses and validates every setting once, at cold start.
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+const optionalUrl = optionalString.pipe(z.url({ protocol: /^https?$/ }).optional());
+const positiveInt = (fallback: number, max: number) =>
+  optionalString
+    .transform((value) => (value === undefined ? fallback : Number(value)))
+    .pipe(z.number('must be a whole number').int('must be a whole number').min(1).max(max));
+const list = (fallback: string) =>
+  optionalString.transform((value) =>
+    (value ?? fallback)
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const schema = z
+  .object({
+    GROWINGIO_BASE_URL: optionalUrl.transform((value) => value ?? 'https://www.growingio.com'),
+    GROWINGIO_TOKEN: optionalString,
+    GROWINGIO_TOKEN_PARAMETER: optionalString,
+    GROWINGIO_DOWNLOAD_HOSTS: list('*.growingio.com'),
+    EXPORT_BUCKET: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
+        .optional(),
+    ),
+    EXPORT_PREFIX: optionalString.transform((value) => (value ?? 'exports').replace(/^\/+|\/+$/g, '')),
+    STATE_MACHINE_ARN: optionalString.pipe(z.string().startsWith('arn:', 'must be a state machine ARN').optional()),
+    S3_ENDPOINT: optionalUrl,
+    SFN_ENDPOINT: optionalUrl,
+    POLL_INITIAL_SECONDS: positiveInt(5, 3600),
+    POLL_MAX_SECONDS: positiveInt(60, 86_400),
+    POLL_MAX_ATTEMPTS: positiveInt(120, 10_000),
+    HTTP_TIMEOUT_MS: positiveInt(15_000, 900_000),
+    TENCENT_BASE_URL: optionalUrl.transform((value) => value ?? 'https://api.e.qq.com'),
+    TENCENT_ACCESS_TOKEN: optionalString,
+    TENCENT_ACCESS_TOKEN_PARAMETER: optionalString,
+    TENCENT_MAX_SCAN_PAGES: positiveInt(50, 10_000),
+    TENCENT_SCAN_CONCURRENCY: positiveInt(4, 32),
+    LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+  })
+  .superRefine((env, ctx) => {
+    if (env.POLL_MAX_SECONDS < env.POLL_INITIAL_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['POLL_MAX_SECONDS'],
+        message: `must be at least POLL_INITIAL_SECONDS (${env.POLL_INITIAL_SECONDS})`,
+      });
+    }
+  });
+
+export type Config = Readonly<z.output<typeof schema>>;
+export type Env = Record<string, string | undefined>;
+
+/** Parse an environment; throws one ConfigError naming every bad or missing variable. */
+export function parseConfig(env: Env): Config {
+  const result = schema.safeParse(env);
+  if (result.success) return Object.freeze(result.data);
+  const errors = result.error.issues.map((issue) => ({
+    field: issue.path.join('.'),
+    message: issue.message,
+  }));
+  const summary = errors.map((error) => `${error.field}: ${error.message}`).join('; ');
+  throw new ConfigError(`Invalid configuration: ${summary}`, { errors });
+}
+
+let cached: Config | undefined;
+
+/** The process configuration, parsed from process.env on first use. */
+export function getConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** Settings a handler cannot run without; named together in one error when missing. */
+export function requireSettings<K extends keyof Config>(
+  config: Config,
+  keys: readonly K[],
+): { [P in K]-?: NonNullable<Config[P]> } {
+  const missing = keys.filter((key) => config[key] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(`Missing configuration: ${missing.join(', ')}`, {
+      errors: missing.map((key) => ({ field: String(key), message: 'is required' })),
+    });
+  }
+  return config as unknown as { [P in K]-?: NonNullable<Config[P]> };
+}
+
+/** The secret values present in the configuration, for the logger to redact. */
+export function configSecrets(config: Config): string[] {
+  return [config.GROWINGIO_TOKEN, config.TENCENT_ACCESS_TOKEN].filter((value): value is string => !!value);
+}

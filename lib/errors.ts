@@ -1,0 +1,140 @@
+// The AppError tree: each class name is also the ASL ErrorEquals name; statusCode/expose drive HTTP answers.
+
+export interface FieldError {
+  field?: string;
+  message: string;
+}
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  errors?: FieldError[];
+  /** Extra, already-redacted facts safe to show a caller (upstream code, trace id…). */
+  details?: Record<string, unknown>;
+}
+
+export class AppError extends Error {
+  override name = 'AppError';
+  statusCode = 500;
+  /** When true the message is safe to show to an HTTP caller. */
+  expose = false;
+  errors: FieldError[];
+  details: Record<string, unknown>;
+
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.errors = options.errors ?? [];
+    this.details = options.details ?? {};
+  }
+}
+
+export class ConfigError extends AppError {
+  override name = 'ConfigError';
+}
+
+export class BadRequest extends AppError {
+  override name = 'BadRequest';
+  override statusCode = 400;
+  override expose = true;
+}
+
+export class NotFound extends AppError {
+  override name = 'NotFound';
+  override statusCode = 404;
+  override expose = true;
+}
+
+export class Conflict extends AppError {
+  override name = 'Conflict';
+  override statusCode = 409;
+  override expose = true;
+}
+
+/** The query is valid but too broad to answer within limits; the caller should narrow it. */
+export class QueryTooBroad extends AppError {
+  override name = 'QueryTooBroad';
+  override statusCode = 422;
+  override expose = true;
+}
+
+/** Generic transport failures raised by lib/http.ts. */
+export class HttpTimeout extends AppError {
+  override name = 'HttpTimeout';
+  override statusCode = 504;
+  override expose = true;
+}
+
+export class HttpNetworkError extends AppError {
+  override name = 'HttpNetworkError';
+  override statusCode = 503;
+  override expose = true;
+}
+
+/** Something we depend on misbehaved; safe to tell the caller which upstream and why. */
+export class UpstreamError extends AppError {
+  override name = 'UpstreamError';
+  override statusCode = 502;
+  override expose = true;
+}
+
+export class GrowingIoUnauthorized extends UpstreamError {
+  override name = 'GrowingIoUnauthorized';
+}
+
+export class GrowingIoExportFailed extends UpstreamError {
+  override name = 'GrowingIoExportFailed';
+}
+
+export class GrowingIoThrottled extends UpstreamError {
+  override name = 'GrowingIoThrottled';
+  override statusCode = 503;
+}
+
+export class GrowingIoUnavailable extends UpstreamError {
+  override name = 'GrowingIoUnavailable';
+  override statusCode = 503;
+}
+
+export class GrowingIoBadResponse extends UpstreamError {
+  override name = 'GrowingIoBadResponse';
+}
+
+export class UntrustedDownloadLink extends UpstreamError {
+  override name = 'UntrustedDownloadLink';
+}
+
+export class DownloadLinkExpired extends UpstreamError {
+  override name = 'DownloadLinkExpired';
+}
+
+export class DownloadFailed extends UpstreamError {
+  override name = 'DownloadFailed';
+}
+
+export class ExportTimedOut extends UpstreamError {
+  override name = 'ExportTimedOut';
+  override statusCode = 504;
+}
+
+export class TencentAuthError extends UpstreamError {
+  override name = 'TencentAuthError';
+}
+
+export class TencentRateLimited extends UpstreamError {
+  override name = 'TencentRateLimited';
+  override statusCode = 503;
+}
+
+export class TencentApiError extends UpstreamError {
+  override name = 'TencentApiError';
+}
+
+export class TencentUnavailable extends UpstreamError {
+  override name = 'TencentUnavailable';
+  override statusCode = 503;
+}
+
+/** A short, serialisable view of an error for logs, manifests and HTTP bodies. */
+export function describeError(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Error', message: String(error) };
+}
