@@ -1,0 +1,72 @@
+// Shared HTTP adapter pieces: JSON responses and an onError middleware that turns AppErrors into clean answers.
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { AppError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** The body every error answer carries: `{message, errors:[{field?, message}], ...details}`. */
+export function errorResponse(error: unknown, requestId?: string): HttpResult {
+  if (error instanceof AppError && error.expose) {
+    const headers: Record<string, string> = {};
+    const retryAfter = error.details.retryAfterSeconds;
+    if (typeof retryAfter === 'number') headers['retry-after'] = String(Math.ceil(retryAfter));
+    return jsonResponse(
+      error.statusCode,
+      { message: error.message, errors: error.errors, ...error.details, error: error.name },
+      headers,
+    );
+  }
+  return jsonResponse(500, {
+    message: 'Internal error; see the function logs for this request id.',
+    errors: [],
+    ...(requestId ? { requestId } : {}),
+  });
+}
+
+/** Last middleware of every HTTP handler: logs (redacted) and answers; never lets a stack reach the caller. */
+export function httpErrors(logger: Logger): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    onError: async (request) => {
+      const error = request.error;
+      const exposed = error instanceof AppError && error.expose;
+      const status = exposed ? (error as AppError).statusCode : 500;
+      const fields = { error, status, requestId: request.context?.awsRequestId };
+      if (status >= 500) logger.error('request failed', fields);
+      else logger.info('request rejected', fields);
+      request.response = errorResponse(error, request.context?.awsRequestId);
+      return request.response;
+    },
+  };
+}
+
+/** Query string parameters of an HTTP API v2 event, never undefined. */
+export function queryOf(event: HttpEvent): Record<string, string | undefined> {
+  return event.queryStringParameters ?? {};
+}
+
+/** Case-insensitive header lookup (API Gateway v2 lower-cases them, local callers may not). */
+export function headerOf(event: HttpEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+/** The JSON body of an HTTP API v2 event (base64-aware); undefined when empty. Throws SyntaxError on bad JSON. */
+export function jsonBodyOf(event: HttpEvent): unknown {
+  if (!event.body) return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  return text.trim() === '' ? undefined : JSON.parse(text);
+}
