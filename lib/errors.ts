@@ -138,3 +138,9 @@ export function describeError(error: unknown): { name: string; message: string }
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: 'Error', message: String(error) };
 }
+
+/** Tencent did not answer within the request timeout, even after retries. */
+export class TencentTimeout extends UpstreamError {
+  override name = 'TencentTimeout';
+  override statusCode = 504;
+}
