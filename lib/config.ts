@@ -45,6 +45,8 @@ const schema = z
     TENCENT_ACCESS_TOKEN_PARAMETER: optionalString,
     TENCENT_MAX_SCAN_PAGES: positiveInt(50, 10_000),
     TENCENT_SCAN_CONCURRENCY: positiveInt(4, 32),
+    /** Set by Lambda itself; locally defaults to us-east-1 for the SDK clients. */
+    AWS_REGION: optionalString.transform((value) => value ?? 'us-east-1'),
     LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   })
   .superRefine((env, ctx) => {

@@ -1,0 +1,52 @@
+// Puts a secret on the Lambda context: from a plain setting (local use) or an SSM SecureString, cached by middy.
+import type { MiddlewareObj } from '@middy/core';
+import ssm from '@middy/ssm';
+import { ConfigError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+
+export interface SecretSource {
+  /** Context property that receives the secret. */
+  contextKey: string;
+  value?: string;
+  parameterName?: string;
+  /** The two setting names, for the error when neither is set. */
+  settings: [valueSetting: string, parameterSetting: string];
+  logger: Logger;
+  cacheExpiryMs?: number;
+}
+
+/** Middlewares to `.use()` in order; the secret is then `context[contextKey]` and is redacted from logs. */
+export function secretToContext<E, R>(source: SecretSource): MiddlewareObj<E, R>[] {
+  const { contextKey, value, parameterName, logger } = source;
+  if (value) {
+    logger.addSecret(value);
+    return [{ before: (request) => void Object.assign(request.context, { [contextKey]: value }) }];
+  }
+  if (parameterName) {
+    const register: MiddlewareObj<E, R> = {
+      before: (request) => {
+        const secret = (request.context as unknown as Record<string, unknown>)[contextKey];
+        if (typeof secret !== 'string' || secret === '') {
+          throw new ConfigError(`SSM parameter ${parameterName} is empty or not a string`);
+        }
+        logger.addSecret(secret);
+      },
+    };
+    const fetcher = ssm({
+      fetchData: { [contextKey]: parameterName },
+      setToContext: true,
+      cacheExpiry: source.cacheExpiryMs ?? 5 * 60_000,
+    }) as MiddlewareObj<E, R>;
+    return [fetcher, register];
+  }
+  const [valueSetting, parameterSetting] = source.settings;
+  return [
+    {
+      before: () => {
+        throw new ConfigError(`Missing configuration: set ${valueSetting} or ${parameterSetting}`, {
+          errors: [{ field: parameterSetting, message: `set ${valueSetting} or ${parameterSetting}` }],
+        });
+      },
+    },
+  ];
+}

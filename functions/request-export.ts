@@ -1,0 +1,85 @@
+// requestExport (state machine Task): one GrowingIO call; returns the job status and when to poll next.
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type Config, configSecrets, getConfig } from '../lib/config.ts';
+import { GrowingIoExportFailed } from '../lib/errors.ts';
+import { assertPollsLeft, nextPollSeconds, type PollPolicy } from '../lib/export/poll-policy.ts';
+import { parseTaskInput, requestExportInput } from '../lib/export/task-input.ts';
+import { createGrowingIoClient } from '../lib/growingio/client.ts';
+import type { ExportStatus } from '../lib/growingio/types.ts';
+import type { Fetch } from '../lib/http.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { secretToContext } from './middleware/secret.ts';
+
+export interface RequestExportDeps {
+  config?: Config;
+  fetch?: Fetch;
+  logger?: Logger;
+}
+
+export interface PollResult {
+  jobId: string;
+  status: ExportStatus;
+  downloadLinks: string[];
+  errorMsg: string;
+  pollCount: number;
+  linkRefreshes: number;
+  nextPollSeconds: number;
+}
+
+type TokenContext = Context & { growingIoToken?: string };
+
+export function createRequestExportHandler(deps: RequestExportDeps = {}) {
+  const config = deps.config ?? getConfig();
+  const logger =
+    deps.logger ??
+    createLogger({ level: config.LOG_LEVEL, secrets: configSecrets(config), base: { fn: 'requestExport' } });
+  const policy: PollPolicy = {
+    initialSeconds: config.POLL_INITIAL_SECONDS,
+    maxSeconds: config.POLL_MAX_SECONDS,
+    maxAttempts: config.POLL_MAX_ATTEMPTS,
+  };
+
+  const core = async (event: unknown, context: TokenContext): Promise<PollResult> => {
+    const { request, poll } = parseTaskInput(requestExportInput, event, 'requestExport');
+    const pollCount = poll.pollCount + 1;
+    const log = logger.child({ exportId: request.exportId, pollCount });
+    const client = createGrowingIoClient({
+      baseUrl: config.GROWINGIO_BASE_URL,
+      token: context.growingIoToken!,
+      fetch: deps.fetch,
+      logger: log,
+      // Short in-Lambda retries; the state machine retries longer outages with its own backoff.
+      retry: { maxAttempts: 3, maxRetryAfterMs: 5_000, timeoutMs: config.HTTP_TIMEOUT_MS },
+    });
+    const base = { pollCount, linkRefreshes: poll.linkRefreshes, downloadLinks: [] as string[] };
+    try {
+      const job = await client.requestSegmentExport({
+        projectUid: request.projectUid,
+        segmentationId: request.segmentationId,
+        expireMinutes: request.expireMinutes,
+        parameters: request.parameters,
+      });
+      if (job.status === 'doing') assertPollsLeft(pollCount, policy, job.jobId);
+      const wait = job.status === 'doing' ? nextPollSeconds(pollCount, policy) : 0;
+      log.info('export status', { jobId: job.jobId, status: job.status, links: job.downloadLinks.length, wait });
+      return { ...base, ...job, nextPollSeconds: wait };
+    } catch (error) {
+      // A job GrowingIO reports as failed is an answer, not a crash: the state machine routes it to Export Failed.
+      if (!(error instanceof GrowingIoExportFailed)) throw error;
+      log.warn('export failed upstream', { error });
+      return { ...base, jobId: poll.jobId ?? '', status: 'failed', errorMsg: error.message, nextPollSeconds: 0 };
+    }
+  };
+
+  const token = secretToContext<unknown, PollResult>({
+    contextKey: 'growingIoToken',
+    value: config.GROWINGIO_TOKEN,
+    parameterName: config.GROWINGIO_TOKEN_PARAMETER,
+    settings: ['GROWINGIO_TOKEN', 'GROWINGIO_TOKEN_PARAMETER'],
+    logger,
+  });
+  return middy<unknown, PollResult, Error, TokenContext>(core).use(token);
+}
+
+export const handler = createRequestExportHandler();

@@ -1,0 +1,47 @@
+// Export ids are Step Functions execution names: idempotent when a key is given, unique otherwise.
+import { createHash, randomUUID } from 'node:crypto';
+import { BadRequest } from '../errors.ts';
+import type { ExportRequest } from './request.ts';
+
+/** Execution names: at most 80 characters of [A-Za-z0-9_-]. */
+export const EXPORT_ID = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** The execution input every path into the state machine builds. */
+export interface ExecutionInput {
+  request: ExportRequest & { exportId: string; requestedAt: string };
+  poll: { pollCount: number; linkRefreshes: number };
+}
+
+/**
+ * The export id for a request. With an idempotency key the id is derived from the key alone (so a
+ * repeat maps to the same execution and a different request under the same key is a conflict);
+ * without one it is unique.
+ */
+export function exportIdFor(idempotencyKey: string | undefined, now: Date, uuid: () => string = randomUUID): string {
+  const day = now.toISOString().slice(0, 10).replaceAll('-', '');
+  if (idempotencyKey === undefined) return `${day}-${uuid()}`;
+  const slug = idempotencyKey.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 40);
+  const digest = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 16);
+  return `k-${slug}-${digest}`;
+}
+
+export function buildExecutionInput(request: ExportRequest, exportId: string, now: Date): ExecutionInput {
+  return {
+    request: { ...request, exportId, requestedAt: now.toISOString() },
+    poll: { pollCount: 0, linkRefreshes: 0 },
+  };
+}
+
+/** arn:aws:states:R:A:stateMachine:NAME + exportId ⇒ arn:aws:states:R:A:execution:NAME:exportId */
+export function executionArnFor(stateMachineArn: string, exportId: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${exportId}`;
+}
+
+export function assertExportId(exportId: string | undefined): string {
+  if (exportId === undefined || !EXPORT_ID.test(exportId)) {
+    throw new BadRequest('Invalid export id', {
+      errors: [{ field: 'exportId', message: 'must be 1-80 characters of A-Z a-z 0-9 _ -' }],
+    });
+  }
+  return exportId;
+}
