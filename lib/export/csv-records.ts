@@ -1,0 +1,102 @@
+// Counts CSV records (RFC 4180) in a byte stream split at arbitrary chunk boundaries, without buffering it.
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+const BOM = [0xef, 0xbb, 0xbf] as const;
+
+// Parser states, kept as plain numbers so the per-byte loop stays cheap (no enums: erasable syntax only).
+const FIELD_START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+const QUOTE_IN_QUOTED = 3; // just saw `"` inside a quoted field: either `""` (escape) or the closing quote
+
+/**
+ * Push chunks in order, then `finish()` gives the number of data records (header excluded).
+ * A record ends at an unquoted LF, CR or CRLF; line breaks inside quotes belong to the field.
+ * Blank lines are not records (so CRLF and a trailing newline count once), and a UTF-8 BOM is not content.
+ * Quotes only open a field at its start; a stray quote inside an unquoted field is literal (lenient).
+ */
+export class CsvRecordCounter {
+  private state = FIELD_START;
+  private hasContent = false;
+  private records = 0;
+  private offset = 0;
+  private bomPending = true;
+  private finished = false;
+
+  push(chunk: Uint8Array): void {
+    if (this.finished) throw new Error('CsvRecordCounter.push after finish');
+    let start = 0;
+    if (this.bomPending) start = this.skipBom(chunk);
+    this.offset += chunk.length;
+    let state = this.state;
+    let hasContent = this.hasContent;
+    let records = this.records;
+    const length = chunk.length;
+    for (let i = start; i < length; i++) {
+      const byte = chunk[i]!;
+      if (state === QUOTED) {
+        // Fast path: jump straight to the next quote; everything before it, line breaks included, is field data.
+        const next = chunk.indexOf(QUOTE, i);
+        if (next === -1) break;
+        i = next;
+        state = QUOTE_IN_QUOTED;
+        continue;
+      }
+      if (byte === LF || byte === CR) {
+        if (hasContent) records++;
+        hasContent = false;
+        state = FIELD_START;
+        continue;
+      }
+      hasContent = true;
+      if (state === FIELD_START) {
+        state = byte === QUOTE ? QUOTED : byte === COMMA ? FIELD_START : UNQUOTED;
+      } else if (state === UNQUOTED) {
+        if (byte === COMMA) state = FIELD_START;
+      } else {
+        // QUOTE_IN_QUOTED: `""` re-enters the quoted field; anything else closes it.
+        state = byte === QUOTE ? QUOTED : byte === COMMA ? FIELD_START : UNQUOTED;
+      }
+    }
+    this.state = state;
+    this.hasContent = hasContent;
+    this.records = records;
+  }
+
+  /** Data records seen (header excluded). An unterminated last line still counts. */
+  finish(): number {
+    if (!this.finished) {
+      this.finished = true;
+      // A file that began like a BOM but ended early: those bytes were content after all.
+      if (this.bomPending && this.offset > 0) this.markPartialBomAsContent();
+      if (this.hasContent || this.state === QUOTED) this.records++;
+      this.hasContent = false;
+    }
+    return Math.max(0, this.records - 1);
+  }
+
+  /** Consumes leading BOM bytes in this chunk (the BOM may itself be split); returns where parsing starts. */
+  private skipBom(chunk: Uint8Array): number {
+    let i = 0;
+    while (this.bomPending && i < chunk.length) {
+      const position = this.offset + i;
+      if (chunk[i] !== BOM[position]) {
+        this.bomPending = false;
+        // A partial BOM followed by something else: those bytes were ordinary field content.
+        if (position > 0) this.markPartialBomAsContent();
+        break;
+      }
+      i++;
+      if (position + 1 === BOM.length) this.bomPending = false;
+    }
+    return i;
+  }
+
+  private markPartialBomAsContent(): void {
+    this.hasContent = true;
+    this.state = UNQUOTED;
+  }
+}

@@ -1,0 +1,123 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CsvRecordCounter } from '../../lib/export/csv-records.ts';
+
+const encoder = new TextEncoder();
+const BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
+
+function bytesOf(text: string, bom = false): Uint8Array {
+  const body = encoder.encode(text);
+  if (!bom) return body;
+  const out = new Uint8Array(BOM.length + body.length);
+  out.set(BOM);
+  out.set(body, BOM.length);
+  return out;
+}
+
+function count(chunks: Uint8Array[]): number {
+  const counter = new CsvRecordCounter();
+  for (const chunk of chunks) counter.push(chunk);
+  return counter.finish();
+}
+
+function countText(text: string, bom = false): number {
+  return count([bytesOf(text, bom)]);
+}
+
+function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts)].sort((a, b) => a - b);
+  const chunks: Uint8Array[] = [];
+  let from = 0;
+  for (const point of points) {
+    chunks.push(bytes.subarray(from, point));
+    from = point;
+  }
+  chunks.push(bytes.subarray(from));
+  return chunks;
+}
+
+describe('CsvRecordCounter', () => {
+  it.each([
+    ['empty file', '', 0],
+    ['header only with newline', 'id,name\n', 0],
+    ['header only without newline', 'id,name', 0],
+    ['plain LF rows', 'id,name\n1,a\n2,b\n', 2],
+    ['no trailing newline', 'id,name\n1,a\n2,b', 2],
+    ['CRLF rows', 'id,name\r\n1,a\r\n2,b\r\n', 2],
+    ['CRLF without trailing newline', 'id,name\r\n1,a\r\n2,b', 2],
+    ['lone CR line ends', 'id,name\r1,a\r2,b\r', 2],
+    ['quoted LF is one record', 'id,note\n1,"line one\nline two"\n2,x\n', 2],
+    ['quoted CRLF is one record', 'id,note\r\n1,"a\r\nb\r\nc"\r\n', 1],
+    ['escaped quotes', 'id,note\n1,"say ""hi"", then\nleave"\n2,"""quoted"""\n', 2],
+    ['empty quoted field', 'id,note\n1,""\n2,""""\n', 2],
+    ['blank lines are not records', 'id\n\n1\n\n\n2\n\n', 2],
+    ['commas only count as content', 'a,b\n,\n', 1],
+    ['stray quote inside an unquoted field is literal', 'id,n\n1,ab"c\n2,d\n', 2],
+    ['unterminated quote at end of file still counts', 'id,n\n1,"open\n', 1],
+    ['multibyte UTF-8', 'id,名字\n1,张三\n2,"李\n四"\n', 2],
+  ])('%s', (_name, text, expected) => {
+    expect(countText(text)).toBe(expected);
+  });
+
+  it('ignores a UTF-8 BOM, whole or split, and counts a BOM-only file as empty', () => {
+    expect(countText('id,name\n1,a\n', true)).toBe(1);
+    expect(countText('"id",name\n1,a\n', true)).toBe(1);
+    expect(countText('', true)).toBe(0);
+    const bytes = bytesOf('"id"\n"1"\n', true);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      expect(count(splitAt(bytes, [cut]))).toBe(1);
+    }
+    expect(count([BOM.subarray(0, 1), BOM.subarray(1, 2), BOM.subarray(2), encoder.encode('h\nr\n')])).toBe(1);
+  });
+
+  it('treats a broken BOM prefix as content', () => {
+    expect(count([new Uint8Array([0xef, 0x41, 0x0a, 0x31, 0x0a])])).toBe(1);
+    expect(count([new Uint8Array([0xef]), new Uint8Array([0x0a, 0x31, 0x0a, 0x32])])).toBe(2);
+  });
+
+  it('gives the same count for every one- and two-point split of a tricky sample', () => {
+    const sample = bytesOf('id,"no\r\nte",x\r\n1,"a ""b""\nc",\r\n2,"",""""\r\n\r\n3,plain,"q,q"\n4,"\r"', true);
+    const expected = 4;
+    expect(count([sample])).toBe(expected);
+    for (let a = 0; a <= sample.length; a++) {
+      expect(count(splitAt(sample, [a]))).toBe(expected);
+      for (let b = a; b <= sample.length; b++) expect(count(splitAt(sample, [a, b]))).toBe(expected);
+    }
+    const oneByteChunks = Array.from(sample, (byte) => new Uint8Array([byte]));
+    expect(count(oneByteChunks)).toBe(expected);
+  });
+
+  it('matches generated RFC 4180 files under arbitrary chunking (property)', () => {
+    const field = fc.string({
+      unit: fc.constantFrom('a', 'Z', '9', ',', '"', '\n', '\r', ' ', 'é', '用'),
+      maxLength: 6,
+    });
+    const record = fc.array(field, { minLength: 1, maxLength: 4 });
+    const quote = (value: string) =>
+      /[",\r\n]/.test(value) || value === '' ? `"${value.replaceAll('"', '""')}"` : value;
+    fc.assert(
+      fc.property(
+        fc.array(record, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.boolean(),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (records, eol, trailing, bom, rawCuts) => {
+          const text = records.map((fields) => fields.map(quote).join(',')).join(eol) + (trailing ? eol : '');
+          const bytes = bytesOf(text, bom);
+          const cuts = rawCuts.map((cut) => cut % (bytes.length + 1));
+          expect(count(splitAt(bytes, cuts))).toBe(records.length - 1);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('rejects pushes after finish and finishes idempotently', () => {
+    const counter = new CsvRecordCounter();
+    counter.push(encoder.encode('h\n1\n'));
+    expect(counter.finish()).toBe(1);
+    expect(counter.finish()).toBe(1);
+    expect(() => counter.push(encoder.encode('2\n'))).toThrow(/after finish/);
+  });
+});
