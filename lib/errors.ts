@@ -133,6 +133,13 @@ export class TencentUnavailable extends UpstreamError {
   override statusCode = 503;
 }
 
+/** Writing or cleaning up export objects in S3 failed (after the SDK's own retries). */
+export class ExportStorageFailed extends AppError {
+  override name = 'ExportStorageFailed';
+  override statusCode = 502;
+  override expose = true;
+}
+
 /** A short, serialisable view of an error for logs, manifests and HTTP bodies. */
 export function describeError(error: unknown): { name: string; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message };
