@@ -1,0 +1,315 @@
+// A local GrowingIO segment-export server (API + signed CSV downloads) that follows the seed, faults included.
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type CsvFileSpec, describeCsv, serveCsvFile } from './csv-generator.ts';
+
+export interface GrowingIoFaults {
+  /** The job ends failed with this errorMsg. */
+  failJob?: string;
+  /** The next N API requests answer 503. */
+  serverErrors?: number;
+  /** 429 (with Retry-After) when a token goes above 2 requests/s. */
+  rateLimit?: boolean;
+  /** Downloads announce a Content-Length larger than what is sent, then the socket ends. */
+  truncate?: boolean;
+  slowBodyBytesPerSecond?: number;
+  /** A link serves this many bytes, then the socket is destroyed and the link is expired (403); newer links are fine. */
+  expireLinksAfterBytes?: number;
+  /** The next N downloads answer 503. */
+  downloadServerErrors?: number;
+}
+
+export interface GrowingIoEmulatorOptions {
+  token?: string;
+  pollsUntilDone?: number;
+  secondsUntilDone?: number;
+  files?: CsvFileSpec[];
+  faults?: GrowingIoFaults;
+  now?: () => number;
+  knownParameters?: string[];
+  port?: number;
+}
+
+export interface GrowingIoEmulator {
+  url: string;
+  token: string;
+  downloadHost: string;
+  setFaults(faults: GrowingIoFaults): void;
+  stats(): { apiRequests: number; downloads: number; jobsCreated: number };
+  expectedFiles(parameters?: string[]): Promise<Array<{ bytes: number; sha256: string; rows: number }>>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_KNOWN_PARAMETERS = [
+  'open_id',
+  'user_name',
+  'role',
+  'city',
+  'phone',
+  'province',
+  'gender',
+  'age',
+  'email',
+  'address',
+  'remark',
+  'tags',
+  'channel',
+  'user_level',
+  'register_time',
+  'project',
+];
+/** Columns after user_id when a request names no parameters. */
+export const DEFAULT_COLUMNS = ['open_id', 'user_name', 'city', 'address', 'remark'];
+
+const API_PATH = /^\/v3\/exporter\/projects\/([^/]+)\/segmentations\/([^/]+)\/users\/?$/;
+const DOWNLOAD_PATH = /^\/downloads\/([^/]+)\/(\d+)\/([^/]+)$/;
+const MAX_EXPIRE = 10_080;
+const RATE_PER_SECOND = 2;
+// Slack for the ordering jitter of requests on separate connections: 25 ms at 2 req/s.
+const RATE_SLACK = 0.05;
+
+/** Column list of an export: user_id first, then the requested variables (or the default set), no repeats. */
+export function columnsFor(parameters?: string[]): string[] {
+  const rest = parameters && parameters.length > 0 ? parameters : DEFAULT_COLUMNS;
+  return ['user_id', ...new Set(rest.filter((name) => name !== 'user_id'))];
+}
+
+interface LinkSet {
+  urls: string[];
+  signs: string[];
+  expiresAt: number;
+  /** Whether expireLinksAfterBytes applies to these links (only links issued before it fired once). */
+  faultable: boolean;
+}
+
+interface Job {
+  id: string;
+  key: string;
+  columns: string[];
+  createdAt: number;
+  polls: number;
+  links?: LinkSet;
+  revoked: Set<string>;
+  expiryFaultFired: boolean;
+}
+
+type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+
+export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions = {}): Promise<GrowingIoEmulator> {
+  const token = options.token ?? 'emulator-token';
+  const now = options.now ?? Date.now;
+  const files = options.files ?? [{ rows: 1000 }];
+  const known = new Set(options.knownParameters ?? DEFAULT_KNOWN_PARAMETERS);
+  const secret = randomBytes(32);
+  const jobsByKey = new Map<string, Job>();
+  const jobsById = new Map<string, Job>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const counters = { apiRequests: 0, downloads: 0, jobsCreated: 0 };
+  let faults: GrowingIoFaults = { ...options.faults };
+  let origin = '';
+
+  const sign = (path: string, expires: number) =>
+    createHmac('sha256', secret).update(`${path}\n${expires}`).digest('base64');
+
+  /** Token bucket per Authorization value; undefined when allowed, else seconds to wait. */
+  function throttle(key: string): number | undefined {
+    const t = now();
+    const bucket = buckets.get(key) ?? { tokens: RATE_PER_SECOND, at: t };
+    bucket.tokens = Math.min(RATE_PER_SECOND, bucket.tokens + ((t - bucket.at) / 1000) * RATE_PER_SECOND);
+    bucket.at = t;
+    buckets.set(key, bucket);
+    if (bucket.tokens >= 1 - RATE_SLACK) {
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / RATE_PER_SECOND));
+  }
+
+  function issueLinks(job: Job, expireMinutes: number): LinkSet {
+    let expiresAt = now() + expireMinutes * 60_000;
+    if (job.links && expiresAt <= job.links.expiresAt) expiresAt = job.links.expiresAt + 1; // always a fresh signature
+    const signs: string[] = [];
+    const urls = files.map((_, index) => {
+      const name = encodeURIComponent(`${job.id.slice(0, 8)}_分群用户_${index + 1}.csv`);
+      const path = `/downloads/${job.id}/${index + 1}/${name}`;
+      const signature = sign(path, expiresAt);
+      signs.push(signature);
+      return `${origin}${path}?sign=${encodeURIComponent(signature)}&expires=${expiresAt}`;
+    });
+    return { urls, signs, expiresAt, faultable: !job.expiryFaultFired };
+  }
+
+  const failed = (errorMsg: string, id: string = randomUUID()): Answer => ({
+    status: 200,
+    body: { id, status: 'failed', downloadLinks: [], errorMsg },
+  });
+
+  function parseQuery(url: URL): { expire: number; parameters: string[] } | Answer {
+    const rawExpire = url.searchParams.get('expire');
+    let expire = 5;
+    if (rawExpire !== null && rawExpire !== '') {
+      if (!/^\d+$/.test(rawExpire) || Number(rawExpire) < 1) return failed(`请求参数不合法，${rawExpire}`);
+      expire = Number(rawExpire);
+      if (expire > MAX_EXPIRE) return failed('过期时间应小于7天');
+    }
+    const parameters = (url.searchParams.get('parameters') ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
+    const unknown = parameters.find((name) => !known.has(name));
+    return unknown === undefined ? { expire, parameters } : failed(`请求参数不合法，${unknown}`);
+  }
+
+  function jobIsDone(job: Job): boolean {
+    if (options.secondsUntilDone !== undefined) return now() - job.createdAt >= options.secondsUntilDone * 1000;
+    return job.polls >= (options.pollsUntilDone ?? 2);
+  }
+
+  function createJob(key: string, parameters: string[]): Job {
+    const columns = columnsFor(parameters);
+    const job: Job = {
+      id: randomUUID(),
+      key,
+      columns,
+      createdAt: now(),
+      polls: 0,
+      revoked: new Set(),
+      expiryFaultFired: false,
+    };
+    jobsByKey.set(key, job);
+    jobsById.set(job.id, job);
+    counters.jobsCreated++;
+    return job;
+  }
+
+  function exportAnswer(project: string, segment: string, url: URL): Answer {
+    const query = parseQuery(url);
+    if ('status' in query) return query;
+    const key = `${project}\n${segment}\n${query.parameters.join(',')}`;
+    let job = jobsByKey.get(key);
+    if (job) job.polls++;
+    else job = createJob(key, query.parameters);
+    if (!job.links && !jobIsDone(job))
+      return { status: 200, body: { id: job.id, status: 'doing', downloadLinks: [], errorMsg: '' } };
+    if (!job.links && faults.failJob !== undefined) {
+      jobsByKey.delete(key); // a failed job is reported once; asking again starts a new one
+      return failed(faults.failJob, job.id);
+    }
+    const links = job.links;
+    const stale = !links || links.expiresAt <= now() || links.signs.some((s) => job.revoked.has(s));
+    // The seed: `expire` is ignored while issued links are valid; once they expire, a GET brings fresh ones.
+    if (stale) job.links = issueLinks(job, query.expire);
+    return { status: 200, body: { id: job.id, status: 'done', downloadLinks: job.links!.urls, errorMsg: '' } };
+  }
+
+  function handleApi(req: IncomingMessage, url: URL, match: RegExpExecArray): Answer {
+    counters.apiRequests++;
+    if ((faults.serverErrors ?? 0) > 0) {
+      faults.serverErrors = (faults.serverErrors ?? 0) - 1;
+      const html = '<html><head><title>503 Service Temporarily Unavailable</title></head><body>nginx</body></html>';
+      return { status: 503, body: html, headers: { 'content-type': 'text/html' } };
+    }
+    const auth = req.headers.authorization;
+    if (auth !== token) return { status: 401, body: { message: 'Unauthorized', errors: [] } };
+    if (faults.rateLimit) {
+      const wait = throttle(auth);
+      if (wait !== undefined) {
+        const body = { message: 'Too Many Requests', errors: [{ code: '429', message: '请求过于频繁，请稍后再试' }] };
+        return { status: 429, body, headers: { 'retry-after': String(wait) } };
+      }
+    }
+    return exportAnswer(decodeURIComponent(match[1]!), decodeURIComponent(match[2]!), url);
+  }
+
+  function checkLink(url: URL, match: RegExpExecArray): { job: Job; index: number; sign: string } | Answer {
+    const denied = (code: string, message: string): Answer => ({ status: 403, body: xmlError(code, message) });
+    const given = url.searchParams.get('sign') ?? '';
+    const expires = Number(url.searchParams.get('expires'));
+    const expected = sign(url.pathname, expires);
+    if (!Number.isSafeInteger(expires) || !safeEqual(given, expected)) {
+      return denied('SignatureDoesNotMatch', 'The request signature we calculated does not match');
+    }
+    const job = jobsById.get(match[1]!);
+    const index = Number(match[2]) - 1;
+    if (!job || !files[index]) return { status: 404, body: xmlError('NoSuchKey', 'The specified key does not exist.') };
+    if (expires <= now() || job.revoked.has(given)) return denied('AccessDenied', 'Request has expired');
+    return { job, index, sign: given };
+  }
+
+  async function handleDownload(res: ServerResponse, url: URL, match: RegExpExecArray): Promise<void> {
+    counters.downloads++;
+    if ((faults.downloadServerErrors ?? 0) > 0) {
+      faults.downloadServerErrors = (faults.downloadServerErrors ?? 0) - 1;
+      return send(res, { status: 503, body: xmlError('ServiceUnavailable', 'Please reduce your request rate.') });
+    }
+    const checked = checkLink(url, match);
+    if ('status' in checked) return send(res, checked);
+    const { job, index } = checked;
+    const links = job.links;
+    const cutAfter = links?.faultable && links.signs.includes(checked.sign) ? faults.expireLinksAfterBytes : undefined;
+    await serveCsvFile(res, files[index]!, job.columns, {
+      name: decodeURIComponent(match[3]!),
+      truncate: faults.truncate === true,
+      bytesPerSecond: faults.slowBodyBytesPerSecond,
+      cutAfterBytes: cutAfter,
+      onCut: () => {
+        // The whole link set expires at once, as if its lifetime ended mid-download.
+        for (const s of links?.signs ?? []) job.revoked.add(s);
+        job.expiryFaultFired = true;
+      },
+    });
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const api = API_PATH.exec(url.pathname);
+    const download = DOWNLOAD_PATH.exec(url.pathname);
+    if (req.method !== 'GET' || (!api && !download)) {
+      return send(res, { status: req.method === 'GET' ? 404 : 405, body: { message: 'Not Found', errors: [] } });
+    }
+    if (api) return send(res, handleApi(req, url, api));
+    handleDownload(res, url, download!).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  origin = `http://127.0.0.1:${port}`;
+
+  return {
+    url: origin,
+    token,
+    downloadHost: `127.0.0.1:${port}`,
+    setFaults: (next) => {
+      faults = { ...next };
+    },
+    stats: () => ({ ...counters }),
+    expectedFiles: (parameters) => Promise.all(files.map((spec) => describeCsv(spec, columnsFor(parameters)))),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function xmlError(code: string, message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+}
+
+function send(res: ServerResponse, answer: Answer): void {
+  const isText = typeof answer.body === 'string';
+  const body = isText ? (answer.body as string) : JSON.stringify(answer.body);
+  const type = isText ? (body.startsWith('<?xml') ? 'application/xml' : 'text/plain') : 'application/json';
+  res.writeHead(answer.status, {
+    'content-type': `${type}; charset=utf-8`,
+    'content-length': Buffer.byteLength(body),
+    ...answer.headers,
+  });
+  res.end(body);
+}
