@@ -16,7 +16,7 @@ const ACCOUNT = 501;
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
 /** Shared by client and emulator: sleeping advances time instantly, so backoff and rate windows are real but fast. */
-function fakeClock(start = Date.now()): Clock & { sleeps: number[]; skewMs: number } {
+function fakeClock(start = Date.now()): Clock & { sleeps: number[]; skewMs: number; current: number } {
   const clock = {
     sleeps: [] as number[],
     skewMs: 0,

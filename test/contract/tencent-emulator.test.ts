@@ -27,7 +27,7 @@ async function call(params: Record<string, string>, path = '/v1.3/custom_audienc
   return {
     status: response.status,
     traceId: response.headers.get('x-tsa-trace-id'),
-    body: (await response.json()) as any,
+    body: (await response.json()) as TencentBody,
   };
 }
 
