@@ -90,9 +90,7 @@ describe('tencent emulator', () => {
     const { body } = await call({ account_id: '7', custom_audience_file_id: String(target.custom_audience_file_id) });
     expect(body.data.list).toEqual([target]);
     const byAudience = await call({ account_id: '7', audience_id: String(target.audience_id), page_size: '100' });
-    expect(
-      byAudience.body.data.list.every((file: { audience_id: unknown }) => file.audience_id === target.audience_id),
-    ).toBe(true);
+    expect(byAudience.body.data.list.every((file) => file.audience_id === target.audience_id)).toBe(true);
   });
 
   it('is deterministic and holds 10k+ files in its default data set', async () => {
