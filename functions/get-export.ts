@@ -24,6 +24,17 @@ export interface ExportStatus {
   error?: { name: string; cause: string };
 }
 
+/** On AWS a Lambda error's cause is a JSON envelope with a stack trace: keep only its message. */
+export function readableCause(cause: string | undefined): string {
+  if (!cause?.startsWith('{')) return cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : cause;
+  } catch {
+    return cause;
+  }
+}
+
 export function createGetExportHandler(deps: GetExportDeps = {}) {
   const config = deps.config ?? getConfig();
   const logger =
@@ -50,7 +61,7 @@ export function createGetExportHandler(deps: GetExportDeps = {}) {
     };
     if (out.status === 'SUCCEEDED' && out.output) status.manifest = JSON.parse(out.output);
     if (out.status !== 'SUCCEEDED' && out.status !== 'RUNNING') {
-      status.error = { name: out.error ?? out.status ?? 'Unknown', cause: out.cause ?? '' };
+      status.error = { name: out.error ?? out.status ?? 'Unknown', cause: readableCause(out.cause) };
     }
     return status;
   }

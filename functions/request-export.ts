@@ -2,7 +2,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type Config, configSecrets, getConfig } from '../lib/config.ts';
-import { GrowingIoExportFailed } from '../lib/errors.ts';
+import { GrowingIoExportFailed, GrowingIoUnavailable } from '../lib/errors.ts';
 import { assertPollsLeft, nextPollSeconds, type PollPolicy } from '../lib/export/poll-policy.ts';
 import { parseTaskInput, requestExportInput } from '../lib/export/task-input.ts';
 import { createGrowingIoClient } from '../lib/growingio/client.ts';
@@ -15,6 +15,8 @@ export interface RequestExportDeps {
   config?: Config;
   fetch?: Fetch;
   logger?: Logger;
+  /** Observes every poll (the local CLI shows them as progress). */
+  onPoll?: (result: PollResult & { exportId: string }) => void;
 }
 
 export interface PollResult {
@@ -24,8 +26,12 @@ export interface PollResult {
   errorMsg: string;
   pollCount: number;
   linkRefreshes: number;
+  transientFailures: number;
   nextPollSeconds: number;
 }
+
+/** GrowingIO jobs that fail with a "retry later" message are re-requested this many times before giving up. */
+export const MAX_TRANSIENT_JOB_FAILURES = 3;
 
 type TokenContext = Context & { growingIoToken?: string };
 
@@ -52,7 +58,16 @@ export function createRequestExportHandler(deps: RequestExportDeps = {}) {
       // Short in-Lambda retries; the state machine retries longer outages with its own backoff.
       retry: { maxAttempts: 3, maxRetryAfterMs: 5_000, timeoutMs: config.HTTP_TIMEOUT_MS },
     });
-    const base = { pollCount, linkRefreshes: poll.linkRefreshes, downloadLinks: [] as string[] };
+    const base = {
+      pollCount,
+      linkRefreshes: poll.linkRefreshes,
+      transientFailures: poll.transientFailures,
+      downloadLinks: [] as string[],
+    };
+    const answer = (result: PollResult) => {
+      deps.onPoll?.({ ...result, exportId: request.exportId });
+      return result;
+    };
     try {
       const job = await client.requestSegmentExport({
         projectUid: request.projectUid,
@@ -63,12 +78,32 @@ export function createRequestExportHandler(deps: RequestExportDeps = {}) {
       if (job.status === 'doing') assertPollsLeft(pollCount, policy, job.jobId);
       const wait = job.status === 'doing' ? nextPollSeconds(pollCount, policy) : 0;
       log.info('export status', { jobId: job.jobId, status: job.status, links: job.downloadLinks.length, wait });
-      return { ...base, ...job, nextPollSeconds: wait };
+      return answer({ ...base, ...job, nextPollSeconds: wait });
     } catch (error) {
+      const jobId = String((error as { details?: { jobId?: unknown } }).details?.jobId ?? poll.jobId ?? '');
+      // "Retry later" job failures: ask again after a wait (a new GET starts a new job), a bounded number of times.
+      if (error instanceof GrowingIoUnavailable && error.details.jobId !== undefined) {
+        const failures = poll.transientFailures + 1;
+        log.warn('export failed transiently upstream', { error, failures });
+        if (failures < MAX_TRANSIENT_JOB_FAILURES) {
+          assertPollsLeft(pollCount, policy, jobId);
+          const wait = nextPollSeconds(pollCount, policy);
+          return answer({
+            ...base,
+            transientFailures: failures,
+            jobId,
+            status: 'doing',
+            errorMsg: error.message,
+            nextPollSeconds: wait,
+          });
+        }
+        const errorMsg = `${error.message} (${failures} attempts)`;
+        return answer({ ...base, transientFailures: failures, jobId, status: 'failed', errorMsg, nextPollSeconds: 0 });
+      }
       // A job GrowingIO reports as failed is an answer, not a crash: the state machine routes it to Export Failed.
       if (!(error instanceof GrowingIoExportFailed)) throw error;
       log.warn('export failed upstream', { error });
-      return { ...base, jobId: poll.jobId ?? '', status: 'failed', errorMsg: error.message, nextPollSeconds: 0 };
+      return answer({ ...base, jobId, status: 'failed', errorMsg: error.message, nextPollSeconds: 0 });
     }
   };
 

@@ -100,3 +100,8 @@ export function requireSettings<K extends keyof Config>(
 export function configSecrets(config: Config): string[] {
   return [config.GROWINGIO_TOKEN, config.TENCENT_ACCESS_TOKEN].filter((value): value is string => !!value);
 }
+
+/** A copy of the process environment, for the local runtime to layer emulator endpoints over it. */
+export function environment(): Env {
+  return { ...process.env };
+}

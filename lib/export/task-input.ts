@@ -11,6 +11,7 @@ const stateRequest = exportRequestSchema.extend({
 const pollState = z.object({
   pollCount: z.number().int().min(0),
   linkRefreshes: z.number().int().min(0).default(0),
+  transientFailures: z.number().int().min(0).default(0),
   jobId: z.string().optional(),
 });
 
