@@ -14,7 +14,10 @@ interface HostRule {
 
 function parseRule(entry: string): HostRule {
   const allowHttp = entry.startsWith('http://');
-  const bare = entry.replace(/^https?:\/\//, '').replace(/\/.*$/, '').toLowerCase();
+  const bare = entry
+    .replace(/^https?:\/\//, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
   const match = /^(.*?)(?::(\d+))?$/.exec(bare);
   return { pattern: match?.[1] ?? bare, port: match?.[2], allowHttp };
 }
