@@ -66,6 +66,11 @@ export class CsvRecordCounter {
     this.records = records;
   }
 
+  /** Complete data records so far (header excluded), for progress reports while streaming. */
+  get count(): number {
+    return Math.max(0, this.records - 1);
+  }
+
   /** Data records seen (header excluded). An unterminated last line still counts. */
   finish(): number {
     if (!this.finished) {

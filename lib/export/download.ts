@@ -1,0 +1,126 @@
+// Fetches one pre-signed download link as a stream: raw bytes checked against Content-Length, gzip decoded.
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { PassThrough, pipeline, Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { type AppError, DownloadFailed, DownloadLinkExpired } from '../errors.ts';
+import { redactText } from '../log.ts';
+
+/** What to fetch and how to name it in messages (never with the query string, where the signature lives). */
+export interface DownloadTarget {
+  url: URL;
+  label: string;
+}
+
+/** Download failures worth fetching the same file again (5xx, 429, network, broken bodies). */
+const retryable = new WeakSet<Error>();
+
+export function isRetryableDownloadError(error: unknown): error is Error {
+  return error instanceof Error && retryable.has(error);
+}
+
+export function downloadFailed(message: string, canRetry: boolean, cause?: unknown): DownloadFailed {
+  const error = new DownloadFailed(redactText(message), { cause });
+  if (canRetry) retryable.add(error);
+  return error;
+}
+
+/** GET with raw bytes (no automatic decoding, so Content-Length can be checked), no auth header. */
+function requestFile(job: DownloadTarget, timeoutMs: number): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const client = job.url.protocol === 'https:' ? https : http;
+    const options = { agent: false, headers: { 'accept-encoding': 'gzip', 'user-agent': 'audience-pipeline' } };
+    const request = client.get(job.url, options, (response) => {
+      const status = response.statusCode ?? 0;
+      if (status >= 200 && status < 300) return resolve(response);
+      response.resume();
+      reject(statusError(status, job));
+    });
+    request.setTimeout(timeoutMs, () => request.destroy(new Error(`no data for ${timeoutMs} ms`)));
+    request.on('error', (error) =>
+      reject(downloadFailed(`Download of ${job.label} failed: ${reasonOf(error)}`, true, error)),
+    );
+  });
+}
+
+function statusError(status: number, job: DownloadTarget): AppError {
+  if (status === 403 || status === 410) {
+    return new DownloadLinkExpired(`Download link for ${job.label} was refused (HTTP ${status}); request fresh links`, {
+      details: { status },
+    });
+  }
+  const transient = status === 429 || status >= 500;
+  return downloadFailed(`Download of ${job.label} failed: HTTP ${status}`, transient);
+}
+
+export interface Download {
+  /** Bytes announced by the server (the encoded size when gzip). */
+  contentLength?: number;
+  /** Decoded bytes; ends only when the raw body arrived complete. */
+  stream(): AsyncIterable<Uint8Array>;
+  /** The download-side error that broke the stream, if any. */
+  failure(): DownloadFailed | undefined;
+  /** Drops the connection; safe to call at any time, also after the body ended. */
+  close(): void;
+}
+
+/**
+ * Starts one download. Resolves once a 2xx answer arrived; 403/410 reject with DownloadLinkExpired,
+ * other statuses and network errors with DownloadFailed (retryable for 429, 5xx and network).
+ */
+export async function openDownload(target: DownloadTarget, timeoutMs: number): Promise<Download> {
+  const response = await requestFile(target, timeoutMs);
+  try {
+    return openBody(response, target);
+  } catch (error) {
+    response.destroy();
+    throw error;
+  }
+}
+
+function openBody(response: IncomingMessage, job: DownloadTarget): Download {
+  const header = response.headers['content-length'];
+  const contentLength = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
+  const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  let failure: DownloadFailed | undefined;
+  const fail = (message: string, cause?: unknown) => {
+    failure ??= downloadFailed(`Download of ${job.label} ${message}`, true, cause);
+    return failure;
+  };
+  let rawBytes = 0;
+  const rawCounter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      rawBytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  if (!['identity', 'gzip', 'x-gzip'].includes(encoding)) {
+    throw downloadFailed(`Download of ${job.label} failed: unsupported Content-Encoding ${encoding}`, false);
+  }
+  const decoded = encoding === 'identity' ? new PassThrough() : createGunzip();
+  pipeline(response, rawCounter, decoded, () => {});
+  return {
+    contentLength,
+    failure: () => failure,
+    close: () => response.destroy(),
+    async *stream() {
+      try {
+        yield* decoded;
+      } catch (error) {
+        throw fail(`broke off after ${rawBytes} bytes: ${reasonOf(error)}`, error);
+      }
+      if (contentLength !== undefined && rawBytes !== contentLength) {
+        throw fail(`ended after ${rawBytes} of ${contentLength} bytes (Content-Length)`);
+      }
+    },
+  };
+}
+
+export function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return redactText(String(error));
+  const code = (error as { code?: unknown }).code;
+  const name = error.name !== 'Error' ? `${error.name}: ` : '';
+  return redactText(
+    `${name}${error.message}${typeof code === 'string' && !error.message.includes(code) ? ` (${code})` : ''}`,
+  );
+}
