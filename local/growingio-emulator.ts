@@ -41,24 +41,11 @@ export interface GrowingIoEmulator {
   close(): Promise<void>;
 }
 
-export const DEFAULT_KNOWN_PARAMETERS = [
-  'open_id',
-  'user_name',
-  'role',
-  'city',
-  'phone',
-  'province',
-  'gender',
-  'age',
-  'email',
-  'address',
-  'remark',
-  'tags',
-  'channel',
-  'user_level',
-  'register_time',
-  'project',
-];
+// Realistic login/visitor user variables of a project.
+export const DEFAULT_KNOWN_PARAMETERS =
+  'open_id user_name role city phone province gender age email address remark tags channel user_level register_time project'.split(
+    ' ',
+  );
 /** Columns after user_id when a request names no parameters. */
 export const DEFAULT_COLUMNS = ['open_id', 'user_name', 'city', 'address', 'remark'];
 
@@ -219,7 +206,8 @@ export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions =
         return { status: 429, body, headers: { 'retry-after': String(wait) } };
       }
     }
-    return exportAnswer(decodeURIComponent(match[1]!), decodeURIComponent(match[2]!), url);
+    // Ids stay percent-encoded: they only key the job, and malformed escapes must not crash the server.
+    return exportAnswer(match[1]!, match[2]!, url);
   }
 
   function checkLink(url: URL, match: RegExpExecArray): { job: Job; index: number; sign: string } | Answer {
