@@ -133,7 +133,10 @@ async function actual(input: Case): Promise<Listing> {
 const seen = (field: string) => [
   ...new Set([NAMED, NUMBERED].flatMap((account) => rows.get(account)!.map((row) => row[field]))),
 ];
-const fromData = (field: string) => fc.constantFrom(...seen(field).filter((value) => value !== null && value !== ''));
+const fromData = (field: string) =>
+  fc.constantFrom(
+    ...seen(field).filter((value): value is string | number => value !== null && value !== undefined && value !== ''),
+  );
 const condition = (field: fc.Arbitrary<string>, operators: string[], value: fc.Arbitrary<string | number>) =>
   fc
     .record({ field, operator: fc.constantFrom(...operators) })
