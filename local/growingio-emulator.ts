@@ -78,200 +78,211 @@ interface Job {
   polls: number;
   links?: LinkSet;
   revoked: Set<string>;
-  expiryFaultFired: boolean;
+  expiryFaultFired?: boolean;
 }
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string> };
 
+interface State {
+  options: GrowingIoEmulatorOptions;
+  token: string;
+  now: () => number;
+  files: CsvFileSpec[];
+  known: Set<string>;
+  secret: Buffer;
+  jobsByKey: Map<string, Job>;
+  jobsById: Map<string, Job>;
+  buckets: Map<string, { tokens: number; at: number }>;
+  counters: { apiRequests: number; downloads: number; jobsCreated: number };
+  faults: GrowingIoFaults;
+  origin: string;
+}
+
+const sign = (s: State, path: string, expires: number) =>
+  createHmac('sha256', s.secret).update(`${path}\n${expires}`).digest('base64');
+
+/** Token bucket per Authorization value; undefined when allowed, else seconds to wait. */
+function throttle(s: State, key: string): number | undefined {
+  const t = s.now();
+  const bucket = s.buckets.get(key) ?? { tokens: RATE_PER_SECOND, at: t };
+  bucket.tokens = Math.min(RATE_PER_SECOND, bucket.tokens + ((t - bucket.at) / 1000) * RATE_PER_SECOND);
+  bucket.at = t;
+  s.buckets.set(key, bucket);
+  if (bucket.tokens >= 1 - RATE_SLACK) {
+    bucket.tokens -= 1;
+    return undefined;
+  }
+  return Math.max(1, Math.ceil((1 - bucket.tokens) / RATE_PER_SECOND));
+}
+
+function issueLinks(s: State, job: Job, expireMinutes: number): LinkSet {
+  let expiresAt = s.now() + expireMinutes * 60_000;
+  if (job.links && expiresAt <= job.links.expiresAt) expiresAt = job.links.expiresAt + 1; // always a fresh signature
+  const signs: string[] = [];
+  const urls = s.files.map((_, index) => {
+    const name = encodeURIComponent(`${job.id.slice(0, 8)}_分群用户_${index + 1}.csv`);
+    const path = `/downloads/${job.id}/${index + 1}/${name}`;
+    const signature = sign(s, path, expiresAt);
+    signs.push(signature);
+    return `${s.origin}${path}?sign=${encodeURIComponent(signature)}&expires=${expiresAt}`;
+  });
+  return { urls, signs, expiresAt, faultable: !job.expiryFaultFired };
+}
+
+const failed = (errorMsg: string, id: string = randomUUID()): Answer => ({
+  status: 200,
+  body: { id, status: 'failed', downloadLinks: [], errorMsg },
+});
+
+function parseQuery(s: State, url: URL): { expire: number; parameters: string[] } | Answer {
+  const rawExpire = url.searchParams.get('expire');
+  let expire = 5;
+  if (rawExpire !== null && rawExpire !== '') {
+    if (!/^\d+$/.test(rawExpire) || Number(rawExpire) < 1) return failed(`请求参数不合法，${rawExpire}`);
+    expire = Number(rawExpire);
+    if (expire > MAX_EXPIRE) return failed('过期时间应小于7天');
+  }
+  const parameters = (url.searchParams.get('parameters') ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = parameters.find((name) => !s.known.has(name));
+  return unknown === undefined ? { expire, parameters } : failed(`请求参数不合法，${unknown}`);
+}
+
+function jobIsDone(s: State, job: Job): boolean {
+  const { secondsUntilDone, pollsUntilDone } = s.options;
+  if (secondsUntilDone !== undefined) return s.now() - job.createdAt >= secondsUntilDone * 1000;
+  return job.polls >= (pollsUntilDone ?? 2);
+}
+
+function createJob(s: State, key: string, parameters: string[]): Job {
+  const id = randomUUID();
+  const job: Job = { id, key, columns: columnsFor(parameters), createdAt: s.now(), polls: 0, revoked: new Set() };
+  s.jobsByKey.set(key, job);
+  s.jobsById.set(id, job);
+  s.counters.jobsCreated++;
+  return job;
+}
+
+function exportAnswer(s: State, project: string, segment: string, url: URL): Answer {
+  const query = parseQuery(s, url);
+  if ('status' in query) return query;
+  const key = `${project}\n${segment}\n${query.parameters.join(',')}`;
+  let job = s.jobsByKey.get(key);
+  if (job) job.polls++;
+  else job = createJob(s, key, query.parameters);
+  if (!job.links && !jobIsDone(s, job)) {
+    return { status: 200, body: { id: job.id, status: 'doing', downloadLinks: [], errorMsg: '' } };
+  }
+  if (!job.links && s.faults.failJob !== undefined) {
+    s.jobsByKey.delete(key); // a failed job is reported once; asking again starts a new one
+    return failed(s.faults.failJob, job.id);
+  }
+  const { links, revoked } = job;
+  const stale = !links || links.expiresAt <= s.now() || links.signs.some((signature) => revoked.has(signature));
+  // The seed: `expire` is ignored while issued links are valid; once they expire, a GET brings fresh ones.
+  if (stale) job.links = issueLinks(s, job, query.expire);
+  return { status: 200, body: { id: job.id, status: 'done', downloadLinks: job.links!.urls, errorMsg: '' } };
+}
+
+function handleApi(s: State, req: IncomingMessage, url: URL, match: RegExpExecArray): Answer {
+  s.counters.apiRequests++;
+  if ((s.faults.serverErrors ?? 0) > 0) {
+    s.faults.serverErrors = (s.faults.serverErrors ?? 0) - 1;
+    const html = '<html><head><title>503 Service Temporarily Unavailable</title></head><body>nginx</body></html>';
+    return { status: 503, body: html, headers: { 'content-type': 'text/html' } };
+  }
+  const auth = req.headers.authorization;
+  if (auth !== s.token) return { status: 401, body: { message: 'Unauthorized', errors: [] } };
+  const wait = s.faults.rateLimit ? throttle(s, auth) : undefined;
+  if (wait !== undefined) {
+    const body = { message: 'Too Many Requests', errors: [{ code: '429', message: '请求过于频繁，请稍后再试' }] };
+    return { status: 429, body, headers: { 'retry-after': String(wait) } };
+  }
+  // Ids stay percent-encoded: they only key the job, and malformed escapes must not crash the server.
+  return exportAnswer(s, match[1]!, match[2]!, url);
+}
+
+function checkLink(s: State, url: URL, match: RegExpExecArray): { job: Job; index: number; sign: string } | Answer {
+  const denied = (code: string, message: string): Answer => ({ status: 403, body: xmlError(code, message) });
+  const given = url.searchParams.get('sign') ?? '';
+  const expires = Number(url.searchParams.get('expires'));
+  if (!Number.isSafeInteger(expires) || !safeEqual(given, sign(s, url.pathname, expires))) {
+    return denied('SignatureDoesNotMatch', 'The request signature we calculated does not match');
+  }
+  const job = s.jobsById.get(match[1]!);
+  const index = Number(match[2]) - 1;
+  if (!job || !s.files[index]) return { status: 404, body: xmlError('NoSuchKey', 'The specified key does not exist.') };
+  if (expires <= s.now() || job.revoked.has(given)) return denied('AccessDenied', 'Request has expired');
+  return { job, index, sign: given };
+}
+
+async function handleDownload(s: State, res: ServerResponse, url: URL, match: RegExpExecArray): Promise<void> {
+  s.counters.downloads++;
+  if ((s.faults.downloadServerErrors ?? 0) > 0) {
+    s.faults.downloadServerErrors = (s.faults.downloadServerErrors ?? 0) - 1;
+    return send(res, { status: 503, body: xmlError('ServiceUnavailable', 'Please reduce your request rate.') });
+  }
+  const checked = checkLink(s, url, match);
+  if ('status' in checked) return send(res, checked);
+  const { job, index } = checked;
+  const links = job.links;
+  const faultable = links?.faultable && links.signs.includes(checked.sign);
+  await serveCsvFile(res, s.files[index]!, job.columns, {
+    name: decodeURIComponent(match[3]!),
+    truncate: s.faults.truncate === true,
+    bytesPerSecond: s.faults.slowBodyBytesPerSecond,
+    cutAfterBytes: faultable ? s.faults.expireLinksAfterBytes : undefined,
+    onCut: () => {
+      // The whole link set expires at once, as if its lifetime ended mid-download.
+      for (const signature of links?.signs ?? []) job.revoked.add(signature);
+      job.expiryFaultFired = true;
+    },
+  });
+}
+
+function route(s: State, req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://emulator');
+  const api = API_PATH.exec(url.pathname);
+  const download = DOWNLOAD_PATH.exec(url.pathname);
+  if (req.method !== 'GET' || (!api && !download)) {
+    send(res, { status: req.method === 'GET' ? 404 : 405, body: { message: 'Not Found', errors: [] } });
+  } else if (api) {
+    send(res, handleApi(s, req, url, api));
+  } else {
+    handleDownload(s, res, url, download!).catch(() => res.destroy());
+  }
+}
+
 export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions = {}): Promise<GrowingIoEmulator> {
-  const token = options.token ?? 'emulator-token';
-  const now = options.now ?? Date.now;
-  const files = options.files ?? [{ rows: 1000 }];
-  const known = new Set(options.knownParameters ?? DEFAULT_KNOWN_PARAMETERS);
-  const secret = randomBytes(32);
-  const jobsByKey = new Map<string, Job>();
-  const jobsById = new Map<string, Job>();
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const counters = { apiRequests: 0, downloads: 0, jobsCreated: 0 };
-  let faults: GrowingIoFaults = { ...options.faults };
-  let origin = '';
-
-  const sign = (path: string, expires: number) =>
-    createHmac('sha256', secret).update(`${path}\n${expires}`).digest('base64');
-
-  /** Token bucket per Authorization value; undefined when allowed, else seconds to wait. */
-  function throttle(key: string): number | undefined {
-    const t = now();
-    const bucket = buckets.get(key) ?? { tokens: RATE_PER_SECOND, at: t };
-    bucket.tokens = Math.min(RATE_PER_SECOND, bucket.tokens + ((t - bucket.at) / 1000) * RATE_PER_SECOND);
-    bucket.at = t;
-    buckets.set(key, bucket);
-    if (bucket.tokens >= 1 - RATE_SLACK) {
-      bucket.tokens -= 1;
-      return undefined;
-    }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / RATE_PER_SECOND));
-  }
-
-  function issueLinks(job: Job, expireMinutes: number): LinkSet {
-    let expiresAt = now() + expireMinutes * 60_000;
-    if (job.links && expiresAt <= job.links.expiresAt) expiresAt = job.links.expiresAt + 1; // always a fresh signature
-    const signs: string[] = [];
-    const urls = files.map((_, index) => {
-      const name = encodeURIComponent(`${job.id.slice(0, 8)}_分群用户_${index + 1}.csv`);
-      const path = `/downloads/${job.id}/${index + 1}/${name}`;
-      const signature = sign(path, expiresAt);
-      signs.push(signature);
-      return `${origin}${path}?sign=${encodeURIComponent(signature)}&expires=${expiresAt}`;
-    });
-    return { urls, signs, expiresAt, faultable: !job.expiryFaultFired };
-  }
-
-  const failed = (errorMsg: string, id: string = randomUUID()): Answer => ({
-    status: 200,
-    body: { id, status: 'failed', downloadLinks: [], errorMsg },
-  });
-
-  function parseQuery(url: URL): { expire: number; parameters: string[] } | Answer {
-    const rawExpire = url.searchParams.get('expire');
-    let expire = 5;
-    if (rawExpire !== null && rawExpire !== '') {
-      if (!/^\d+$/.test(rawExpire) || Number(rawExpire) < 1) return failed(`请求参数不合法，${rawExpire}`);
-      expire = Number(rawExpire);
-      if (expire > MAX_EXPIRE) return failed('过期时间应小于7天');
-    }
-    const parameters = (url.searchParams.get('parameters') ?? '')
-      .split(',')
-      .map((name) => name.trim())
-      .filter(Boolean);
-    const unknown = parameters.find((name) => !known.has(name));
-    return unknown === undefined ? { expire, parameters } : failed(`请求参数不合法，${unknown}`);
-  }
-
-  function jobIsDone(job: Job): boolean {
-    if (options.secondsUntilDone !== undefined) return now() - job.createdAt >= options.secondsUntilDone * 1000;
-    return job.polls >= (options.pollsUntilDone ?? 2);
-  }
-
-  function createJob(key: string, parameters: string[]): Job {
-    const columns = columnsFor(parameters);
-    const job: Job = {
-      id: randomUUID(),
-      key,
-      columns,
-      createdAt: now(),
-      polls: 0,
-      revoked: new Set(),
-      expiryFaultFired: false,
-    };
-    jobsByKey.set(key, job);
-    jobsById.set(job.id, job);
-    counters.jobsCreated++;
-    return job;
-  }
-
-  function exportAnswer(project: string, segment: string, url: URL): Answer {
-    const query = parseQuery(url);
-    if ('status' in query) return query;
-    const key = `${project}\n${segment}\n${query.parameters.join(',')}`;
-    let job = jobsByKey.get(key);
-    if (job) job.polls++;
-    else job = createJob(key, query.parameters);
-    if (!job.links && !jobIsDone(job))
-      return { status: 200, body: { id: job.id, status: 'doing', downloadLinks: [], errorMsg: '' } };
-    if (!job.links && faults.failJob !== undefined) {
-      jobsByKey.delete(key); // a failed job is reported once; asking again starts a new one
-      return failed(faults.failJob, job.id);
-    }
-    const links = job.links;
-    const stale = !links || links.expiresAt <= now() || links.signs.some((s) => job.revoked.has(s));
-    // The seed: `expire` is ignored while issued links are valid; once they expire, a GET brings fresh ones.
-    if (stale) job.links = issueLinks(job, query.expire);
-    return { status: 200, body: { id: job.id, status: 'done', downloadLinks: job.links!.urls, errorMsg: '' } };
-  }
-
-  function handleApi(req: IncomingMessage, url: URL, match: RegExpExecArray): Answer {
-    counters.apiRequests++;
-    if ((faults.serverErrors ?? 0) > 0) {
-      faults.serverErrors = (faults.serverErrors ?? 0) - 1;
-      const html = '<html><head><title>503 Service Temporarily Unavailable</title></head><body>nginx</body></html>';
-      return { status: 503, body: html, headers: { 'content-type': 'text/html' } };
-    }
-    const auth = req.headers.authorization;
-    if (auth !== token) return { status: 401, body: { message: 'Unauthorized', errors: [] } };
-    if (faults.rateLimit) {
-      const wait = throttle(auth);
-      if (wait !== undefined) {
-        const body = { message: 'Too Many Requests', errors: [{ code: '429', message: '请求过于频繁，请稍后再试' }] };
-        return { status: 429, body, headers: { 'retry-after': String(wait) } };
-      }
-    }
-    // Ids stay percent-encoded: they only key the job, and malformed escapes must not crash the server.
-    return exportAnswer(match[1]!, match[2]!, url);
-  }
-
-  function checkLink(url: URL, match: RegExpExecArray): { job: Job; index: number; sign: string } | Answer {
-    const denied = (code: string, message: string): Answer => ({ status: 403, body: xmlError(code, message) });
-    const given = url.searchParams.get('sign') ?? '';
-    const expires = Number(url.searchParams.get('expires'));
-    const expected = sign(url.pathname, expires);
-    if (!Number.isSafeInteger(expires) || !safeEqual(given, expected)) {
-      return denied('SignatureDoesNotMatch', 'The request signature we calculated does not match');
-    }
-    const job = jobsById.get(match[1]!);
-    const index = Number(match[2]) - 1;
-    if (!job || !files[index]) return { status: 404, body: xmlError('NoSuchKey', 'The specified key does not exist.') };
-    if (expires <= now() || job.revoked.has(given)) return denied('AccessDenied', 'Request has expired');
-    return { job, index, sign: given };
-  }
-
-  async function handleDownload(res: ServerResponse, url: URL, match: RegExpExecArray): Promise<void> {
-    counters.downloads++;
-    if ((faults.downloadServerErrors ?? 0) > 0) {
-      faults.downloadServerErrors = (faults.downloadServerErrors ?? 0) - 1;
-      return send(res, { status: 503, body: xmlError('ServiceUnavailable', 'Please reduce your request rate.') });
-    }
-    const checked = checkLink(url, match);
-    if ('status' in checked) return send(res, checked);
-    const { job, index } = checked;
-    const links = job.links;
-    const cutAfter = links?.faultable && links.signs.includes(checked.sign) ? faults.expireLinksAfterBytes : undefined;
-    await serveCsvFile(res, files[index]!, job.columns, {
-      name: decodeURIComponent(match[3]!),
-      truncate: faults.truncate === true,
-      bytesPerSecond: faults.slowBodyBytesPerSecond,
-      cutAfterBytes: cutAfter,
-      onCut: () => {
-        // The whole link set expires at once, as if its lifetime ended mid-download.
-        for (const s of links?.signs ?? []) job.revoked.add(s);
-        job.expiryFaultFired = true;
-      },
-    });
-  }
-
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://emulator');
-    const api = API_PATH.exec(url.pathname);
-    const download = DOWNLOAD_PATH.exec(url.pathname);
-    if (req.method !== 'GET' || (!api && !download)) {
-      return send(res, { status: req.method === 'GET' ? 404 : 405, body: { message: 'Not Found', errors: [] } });
-    }
-    if (api) return send(res, handleApi(req, url, api));
-    handleDownload(res, url, download!).catch(() => res.destroy());
-  });
+  const s: State = {
+    options,
+    token: options.token ?? 'emulator-token',
+    now: options.now ?? Date.now,
+    files: options.files ?? [{ rows: 1000 }],
+    known: new Set(options.knownParameters ?? DEFAULT_KNOWN_PARAMETERS),
+    secret: randomBytes(32),
+    jobsByKey: new Map(),
+    jobsById: new Map(),
+    buckets: new Map(),
+    counters: { apiRequests: 0, downloads: 0, jobsCreated: 0 },
+    faults: { ...options.faults },
+    origin: '',
+  };
+  const server = createServer((req, res) => route(s, req, res));
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  origin = `http://127.0.0.1:${port}`;
-
+  s.origin = `http://127.0.0.1:${port}`;
   return {
-    url: origin,
-    token,
+    url: s.origin,
+    token: s.token,
     downloadHost: `127.0.0.1:${port}`,
     setFaults: (next) => {
-      faults = { ...next };
+      s.faults = { ...next };
     },
-    stats: () => ({ ...counters }),
-    expectedFiles: (parameters) => Promise.all(files.map((spec) => describeCsv(spec, columnsFor(parameters)))),
+    stats: () => ({ ...s.counters }),
+    expectedFiles: (parameters) => Promise.all(s.files.map((spec) => describeCsv(spec, columnsFor(parameters)))),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
