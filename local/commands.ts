@@ -1,0 +1,305 @@
+// What each CLI command does; local/cli.ts only parses the command line and maps outcomes to exit codes.
+import { once } from 'node:events';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { readableCause } from '../functions/get-export.ts';
+import { createListAudienceFilesHandler } from '../functions/list-audience-files.ts';
+import type { StartedExport } from '../functions/start-export.ts';
+import { type Env, parseConfig } from '../lib/config.ts';
+import { createLogger, type Logger, silentLogger } from '../lib/log.ts';
+import type { GrowingIoEmulatorOptions } from './growingio-emulator.ts';
+import { startGrowingIoEmulator } from './growingio-emulator.ts';
+import { startHttpApi, toHttpApiEvent } from './http-api.ts';
+import { createProgressReporter, formatBytes } from './progress.ts';
+import { type LocalRuntime, realServices, startLocalRuntime } from './runtime.ts';
+import { localContext } from './state-machine.ts';
+import { startTencentEmulator } from './tencent-emulator.ts';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export type Flags = Record<string, string | boolean | undefined>;
+
+export const DATA_DIR = '.local/s3';
+
+/** The built-in demo segment: 200,000 users over three files, one with BOM + CRLF, one gzip-encoded. */
+export const DEMO = {
+  projectUid: 'demo-project',
+  segmentationId: 'demo-segment',
+  parameters: 'open_id,user_name,city',
+  growingio: {
+    pollsUntilDone: 2,
+    files: [
+      { rows: 80_000, seed: 1 },
+      { rows: 70_000, seed: 2, bom: true, crlf: true },
+      { rows: 50_000, seed: 3, gzip: true },
+    ],
+  } satisfies GrowingIoEmulatorOptions,
+};
+
+function text(flags: Flags, name: string): string | undefined {
+  const value = flags[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function integerFlag(flags: Flags, name: string): number | undefined {
+  const value = text(flags, name);
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got '${value}'`);
+  return Number(value);
+}
+
+function portFlag(flags: Flags, name: string, fallback: number): number {
+  const port = integerFlag(flags, name) ?? fallback;
+  if (port < 0 || port > 65_535) throw new UsageError(`--${name} must be a port number (0-65535)`);
+  return port;
+}
+
+/** Handler logs go to stderr only when LOG_LEVEL is set: the CLI prints its own progress and errors. */
+function cliLogger(env: Env, fallback?: 'info'): Logger {
+  const level = env.LOG_LEVEL?.trim() || fallback;
+  if (!level) return silentLogger;
+  const config = parseConfig({ LOG_LEVEL: level });
+  return createLogger({ level: config.LOG_LEVEL, write: (line) => process.stderr.write(`${line}\n`) });
+}
+
+function exportRequestFrom(flags: Flags): Record<string, unknown> {
+  const demo = flags.demo === true;
+  const projectUid = text(flags, 'project-uid') ?? (demo ? DEMO.projectUid : undefined);
+  const segmentationId = text(flags, 'segmentation-id') ?? (demo ? DEMO.segmentationId : undefined);
+  if (!projectUid || !segmentationId) {
+    throw new UsageError('export needs --project-uid and --segmentation-id (or --demo)');
+  }
+  const parameters = text(flags, 'parameters') ?? (demo ? DEMO.parameters : undefined);
+  const bucket = text(flags, 'bucket');
+  const prefix = text(flags, 'prefix');
+  return {
+    projectUid,
+    segmentationId,
+    ...(flags['expire-minutes'] === undefined ? {} : { expireMinutes: integerFlag(flags, 'expire-minutes') }),
+    ...(parameters === undefined
+      ? {}
+      : {
+          parameters: parameters
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean),
+        }),
+    ...(bucket || prefix ? { destination: { ...(bucket ? { bucket } : {}), ...(prefix ? { prefix } : {}) } } : {}),
+  };
+}
+
+/** Runs until SIGINT/SIGTERM, then closes everything. */
+async function untilInterrupted(close: () => Promise<void>): Promise<number> {
+  const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+  process.stderr.write(`\nshutting down (${String(signal[0] ?? 'signal')})…\n`);
+  await close();
+  return 0;
+}
+
+export async function runExport(flags: Flags, env: Env): Promise<number> {
+  const request = exportRequestFrom(flags);
+  const demo = flags.demo === true;
+  // The demo polls quickly unless told otherwise; real runs keep the configured (or default) timing.
+  const runEnv: Env = demo ? { POLL_INITIAL_SECONDS: '1', POLL_MAX_SECONDS: '5', ...env } : env;
+  const reporter = createProgressReporter(process.stderr);
+  const runtime = await startLocalRuntime({
+    env: runEnv,
+    dataDir: DATA_DIR,
+    growingio: demo ? DEMO.growingio : undefined,
+    tencent: false,
+    logger: cliLogger(env),
+    onPoll: reporter.poll,
+    onCopyProgress: reporter.copy,
+  });
+  const interrupted = () => void runtime.close().finally(() => process.exit(130));
+  process.once('SIGINT', interrupted);
+  try {
+    describeSetup(runtime, env);
+    const started = (await runtime.handlers.startExport(request, localContext('startExport'))) as StartedExport;
+    process.stderr.write(`export ${started.exportId} started\n`);
+    await runtime.sfn.waitFor(started.executionArn);
+    reporter.finish();
+    const out = await runtime.sfnClient.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    if (out.status !== 'SUCCEEDED') {
+      const cause = readableCause(out.cause);
+      process.stderr.write(
+        `export ${started.exportId} ${out.status}: ${out.error ?? 'unknown error'}${cause ? `: ${cause}` : ''}\n`,
+      );
+      return 1;
+    }
+    const manifest = JSON.parse(out.output ?? '{}');
+    printManifest(manifest, runtime, flags.json === true);
+    return 0;
+  } finally {
+    process.off('SIGINT', interrupted);
+    await runtime.close();
+  }
+}
+
+function describeSetup(runtime: LocalRuntime, env: Env) {
+  const real = realServices(env);
+  const gio = runtime.growingio ? `emulator at ${runtime.growingio.url}` : runtime.config.GROWINGIO_BASE_URL;
+  const s3 = runtime.s3 ? `embedded S3 (${DATA_DIR})` : (runtime.config.S3_ENDPOINT ?? 'AWS S3');
+  process.stderr.write(`GrowingIO: ${gio}${real.growingio ? ' (real)' : ''}; storage: ${s3}\n`);
+}
+
+interface ManifestView {
+  exportId: string;
+  files: Array<{ key: string; bytes: number; rows: number; sha256: string }>;
+  totalRows: number;
+  totalBytes: number;
+}
+
+function printManifest(manifest: ManifestView, runtime: LocalRuntime, json: boolean) {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+    return;
+  }
+  const bucket = runtime.config.EXPORT_BUCKET;
+  const lines = [
+    `export ${manifest.exportId} SUCCEEDED: ${manifest.files.length} files, ${manifest.totalRows.toLocaleString('en-US')} rows, ${formatBytes(manifest.totalBytes)}`,
+    ...manifest.files.map(
+      (file) =>
+        `  s3://${bucket}/${file.key}  ${file.rows.toLocaleString('en-US')} rows  ${formatBytes(file.bytes)}  sha256 ${file.sha256}`,
+    ),
+  ];
+  const keyPrefix = manifest.files[0]?.key.replace(/\/[^/]+$/, '');
+  lines.push(`  s3://${bucket}/${keyPrefix}/manifest.json`);
+  if (runtime.s3)
+    lines.push(`stored by the embedded S3 under ${DATA_DIR}/${bucket}/ (run \`npm run serve\` to browse via the API)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export async function runAudienceFiles(flags: Flags, env: Env): Promise<number> {
+  const accountId = text(flags, 'account-id');
+  if (!accountId) throw new UsageError('audience-files needs --account-id');
+  const query = new URLSearchParams({ account_id: accountId });
+  for (const [flag, param] of [
+    ['filtering', 'filtering'],
+    ['page', 'page'],
+    ['page-size', 'page_size'],
+  ] as const) {
+    const value = text(flags, flag);
+    if (value !== undefined) query.set(param, value);
+  }
+  const emulator = realServices(env).tencent ? undefined : await startTencentEmulator();
+  try {
+    const config = parseConfig({
+      ...env,
+      ...(emulator
+        ? {
+            TENCENT_BASE_URL: emulator.url,
+            TENCENT_ACCESS_TOKEN: emulator.accessToken,
+            TENCENT_ACCESS_TOKEN_PARAMETER: '',
+          }
+        : {}),
+    });
+    const handler = createListAudienceFilesHandler({ config, logger: cliLogger(env), timeoutEarlyInMillis: 0 });
+    const event = toHttpApiEvent(
+      { method: 'GET', url: `/audience-files?${query}` },
+      { method: 'GET', path: '/audience-files' },
+    );
+    const result = (await handler(
+      event,
+      localContext('listAudienceFiles', 30_000),
+    )) as APIGatewayProxyStructuredResultV2;
+    const body = JSON.parse(String(result.body));
+    if (result.statusCode !== 200) {
+      const details = (body.errors ?? []).map(
+        (e: { field?: string; message: string }) => `${e.field ? `${e.field}: ` : ''}${e.message}`,
+      );
+      const extra = [body.code && `code ${body.code}`, body.traceId && `trace ${body.traceId}`].filter(Boolean);
+      process.stderr.write(
+        `audience-files: HTTP ${result.statusCode} ${body.message}${details.length ? ` (${details.join('; ')})` : ''}${extra.length ? ` [${extra.join(', ')}]` : ''}\n`,
+      );
+      return result.statusCode === 400 ? 2 : 1;
+    }
+    if (flags.json === true) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    else printListing(body);
+    return 0;
+  } finally {
+    await emulator?.close();
+  }
+}
+
+function printListing(body: { list: Array<Record<string, unknown>>; page_info: Record<string, number> }) {
+  const columns = ['custom_audience_file_id', 'audience_id', 'process_status', 'user_count', 'created_time', 'name'];
+  const rows = body.list.map((item) => columns.map((column) => String(item[column] ?? '')));
+  const widths = columns.map((column, i) => Math.max(column.length, ...rows.map((row) => row[i]!.length)));
+  const format = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  const info = body.page_info;
+  process.stdout.write(
+    `${[format(columns), ...rows.map(format)].join('\n')}\npage ${info.page}/${info.total_page}, ${info.total_number} files in all\n`,
+  );
+}
+
+export async function runServe(flags: Flags, env: Env): Promise<number> {
+  const port = portFlag(flags, 'port', 3000);
+  const runtime = await startLocalRuntime({ env, dataDir: DATA_DIR, logger: cliLogger(env, 'info') });
+  let api: Awaited<ReturnType<typeof startHttpApi>>;
+  try {
+    api = await startHttpApi(
+      [
+        { method: 'POST', path: '/exports', functionName: 'startExport', handler: runtime.handlers.startExport },
+        { method: 'GET', path: '/exports/{exportId}', functionName: 'getExport', handler: runtime.handlers.getExport },
+        {
+          method: 'GET',
+          path: '/audience-files',
+          functionName: 'listAudienceFiles',
+          handler: runtime.handlers.listAudienceFiles,
+        },
+      ],
+      { port },
+    );
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  process.stderr.write(
+    [
+      `audience-pipeline API on ${api.url}`,
+      '  POST /exports   GET /exports/{exportId}   GET /audience-files',
+      runtime.growingio
+        ? `  GrowingIO emulator ${runtime.growingio.url}`
+        : `  GrowingIO ${runtime.config.GROWINGIO_BASE_URL}`,
+      runtime.tencent ? `  Tencent emulator ${runtime.tencent.url}` : `  Tencent ${runtime.config.TENCENT_BASE_URL}`,
+      runtime.s3
+        ? `  embedded S3 ${runtime.s3.endpoint} (bucket ${runtime.config.EXPORT_BUCKET}, data in ${DATA_DIR})`
+        : '',
+      'Ctrl-C stops everything.',
+    ]
+      .filter(Boolean)
+      .join('\n') + '\n',
+  );
+  return await untilInterrupted(async () => {
+    await api.close();
+    await runtime.close();
+  });
+}
+
+export async function runEmulate(flags: Flags): Promise<number> {
+  const growingio = await startGrowingIoEmulator({ port: portFlag(flags, 'growingio-port', 0) });
+  const tencent = await startTencentEmulator({ port: portFlag(flags, 'tencent-port', 0) }).catch(async (error) => {
+    await growingio.close();
+    throw error;
+  });
+  process.stderr.write(
+    [
+      `GrowingIO emulator: ${growingio.url} (Authorization: ${growingio.token}; downloads on ${growingio.downloadHost})`,
+      `  export GROWINGIO_BASE_URL=${growingio.url} GROWINGIO_DOWNLOAD_HOSTS=http://${growingio.downloadHost}`,
+      `Tencent emulator:   ${tencent.url} (access_token ${tencent.accessToken})`,
+      `  export TENCENT_BASE_URL=${tencent.url}`,
+      'Ctrl-C stops them.',
+    ].join('\n') + '\n',
+  );
+  return await untilInterrupted(async () => {
+    await growingio.close();
+    await tencent.close();
+  });
+}
