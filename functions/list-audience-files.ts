@@ -1,4 +1,6 @@
 // GET /audience-files: validates the query, lists Tencent audience files with filtering, answers like Tencent.
+
+import type { SSMClientConfig } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import ssm from '@middy/ssm';
 import type { Context } from 'aws-lambda';
@@ -20,6 +22,8 @@ export interface ListAudienceFilesDeps {
   clock?: Clock;
   /** middy's early-timeout margin; 0 in tests, where there is no Lambda deadline. */
   timeoutEarlyInMillis?: number;
+  /** SSM client settings (region, a local endpoint in tests); the SDK defaults otherwise. */
+  ssmClientOptions?: SSMClientConfig;
 }
 
 /** Key under which @middy/ssm puts the decrypted token on the Lambda context. */
@@ -66,7 +70,16 @@ export function createListAudienceFilesHandler(deps: ListAudienceFilesDeps = {})
   const handler = middy<HttpEvent, HttpResult>(core, { timeoutEarlyInMillis: deps.timeoutEarlyInMillis ?? 5 });
   const parameter = config?.TENCENT_ACCESS_TOKEN_PARAMETER;
   if (!deps.accessToken && !config?.TENCENT_ACCESS_TOKEN && parameter) {
-    handler.use(ssm({ fetchData: { [TOKEN_KEY]: parameter }, cacheExpiry: TOKEN_CACHE_MS, setToContext: true }));
+    handler.use(
+      ssm({
+        fetchData: { [TOKEN_KEY]: parameter },
+        cacheExpiry: TOKEN_CACHE_MS,
+        // middy's cache is process-wide: key it by parameter so two handlers never share a token.
+        cacheKey: `ssm:${parameter}`,
+        setToContext: true,
+        ...(deps.ssmClientOptions ? { awsClientOptions: deps.ssmClientOptions } : {}),
+      }),
+    );
   }
   return handler.use(httpErrors(logger));
 }
