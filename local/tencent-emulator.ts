@@ -144,61 +144,72 @@ function randomHex(random: () => number): string {
   return Array.from({ length: 16 }, () => Math.floor(random() * 16).toString(16)).join('');
 }
 
-export async function startTencentEmulator(options: TencentEmulatorOptions = {}): Promise<TencentEmulator> {
-  const token = options.accessToken ?? 'tencent-emulator-token';
-  const now = options.now ?? Date.now;
-  const seed = options.seed ?? 20_250_101;
-  const numeric = new Set(options.numericStatusAccounts ?? [10_002]);
-  const data = new Map<number, RawFile[]>();
-  for (const { accountId, files } of options.accounts ?? DEFAULT_ACCOUNTS) {
-    data.set(accountId, makeFiles(accountId, files, seed, numeric.has(accountId)));
-  }
-  const state = {
-    latencyMs: options.latencyMs ?? 0,
-    rateLimit: options.rateLimitPerSecond ?? 100,
-    expireToken: false,
-    codeOnce: [] as number[],
-    requests: 0,
-    window: { second: -1, count: 0 },
-    nonces: new Map<string, number>(),
-  };
+/** The seed's rules plus the emulator's mutable state: faults, seen nonces, the rate window. */
+class FilesApi {
+  readonly token: string;
+  readonly data = new Map<number, RawFile[]>();
+  latencyMs: number;
+  expireToken = false;
+  codeOnce: number[] = [];
+  requests = 0;
+  private readonly now: () => number;
+  private readonly rateLimit: number;
+  private window = { second: -1, count: 0 };
+  private readonly nonces = new Map<string, number>();
 
-  const answer = (params: URLSearchParams): Failure | { data: unknown } => {
-    const failure = checkAuth(params) ?? checkReplay(params) ?? forcedCode() ?? checkRate();
-    return failure ?? listFiles(params);
-  };
-  const checkAuth = (params: URLSearchParams): Failure | undefined => {
-    if (params.get('access_token') !== token) return { code: 11002 };
-    return state.expireToken ? { code: 11000 } : undefined;
-  };
-  const checkReplay = (params: URLSearchParams): Failure | undefined => {
+  constructor(options: TencentEmulatorOptions) {
+    this.token = options.accessToken ?? 'tencent-emulator-token';
+    this.now = options.now ?? Date.now;
+    this.latencyMs = options.latencyMs ?? 0;
+    this.rateLimit = options.rateLimitPerSecond ?? 100;
+    const seed = options.seed ?? 20_250_101;
+    const numeric = new Set(options.numericStatusAccounts ?? [10_002]);
+    for (const { accountId, files } of options.accounts ?? DEFAULT_ACCOUNTS) {
+      this.data.set(accountId, makeFiles(accountId, files, seed, numeric.has(accountId)));
+    }
+  }
+
+  /** Checks in the order a gateway would apply them: who you are, replay protection, quota, then the query. */
+  answer(params: URLSearchParams): Failure | { data: unknown } {
+    const failure = this.checkAuth(params) ?? this.checkReplay(params) ?? this.forcedCode() ?? this.checkRate();
+    return failure ?? this.listFiles(params);
+  }
+
+  private checkAuth(params: URLSearchParams): Failure | undefined {
+    if (params.get('access_token') !== this.token) return { code: 11002 };
+    return this.expireToken ? { code: 11000 } : undefined;
+  }
+
+  private checkReplay(params: URLSearchParams): Failure | undefined {
     const timestamp = params.get('timestamp');
     const nonce = params.get('nonce');
     if (!timestamp) return { code: 12000, param: 'timestamp' };
     if (!/^\d+$/.test(timestamp)) return { code: 12001, param: 'timestamp' };
-    if (Math.abs(Number(timestamp) - now() / 1000) > 300) return { code: 12101 };
+    if (Math.abs(Number(timestamp) - this.now() / 1000) > 300) return { code: 12101 };
     if (!nonce) return { code: 12000, param: 'nonce' };
     if (nonce.length > 32) return { code: 12001, param: 'nonce' };
-    if (state.nonces.has(nonce)) return { code: 12100 };
-    state.nonces.set(nonce, now());
-    if (state.nonces.size > 50_000) pruneNonces();
+    if (this.nonces.has(nonce)) return { code: 12100 };
+    this.nonces.set(nonce, this.now());
+    // A nonce older than the timestamp window can never be replayed successfully, so it may be forgotten.
+    if (this.nonces.size > 50_000) {
+      for (const [seen, at] of this.nonces) if (this.now() - at > 600_000) this.nonces.delete(seen);
+    }
     return undefined;
-  };
-  // A nonce older than the timestamp window can never be replayed successfully, so it may be forgotten.
-  const pruneNonces = () => {
-    for (const [nonce, seenAt] of state.nonces) if (now() - seenAt > 600_000) state.nonces.delete(nonce);
-  };
-  const forcedCode = (): Failure | undefined => {
-    const code = state.codeOnce.shift();
+  }
+
+  private forcedCode(): Failure | undefined {
+    const code = this.codeOnce.shift();
     return code === undefined ? undefined : { code };
-  };
-  const checkRate = (): Failure | undefined => {
-    const second = Math.floor(now() / 1000);
-    if (second !== state.window.second) state.window = { second, count: 0 };
-    state.window.count += 1;
-    return state.window.count > state.rateLimit ? { code: 11008 } : undefined;
-  };
-  const listFiles = (params: URLSearchParams): Failure | { data: unknown } => {
+  }
+
+  private checkRate(): Failure | undefined {
+    const second = Math.floor(this.now() / 1000);
+    if (second !== this.window.second) this.window = { second, count: 0 };
+    this.window.count += 1;
+    return this.window.count > this.rateLimit ? { code: 11008 } : undefined;
+  }
+
+  private listFiles(params: URLSearchParams): Failure | { data: unknown } {
     const account = intParam(params, 'account_id', 1, Number.MAX_SAFE_INTEGER);
     if (account === undefined) return { code: 12000, param: 'account_id' };
     const page = intParam(params, 'page', 1, 2_147_483_647) ?? 1;
@@ -208,7 +219,7 @@ export async function startTencentEmulator(options: TencentEmulatorOptions = {})
     for (const value of [account, page, pageSize, audienceId, fileId]) if (typeof value === 'object') return value;
     const fields = fieldsParam(params.get('fields'));
     if (!Array.isArray(fields)) return fields;
-    const files = data.get(account as number);
+    const files = this.data.get(account as number);
     if (!files) return { code: 11004 };
     const matching = files.filter(
       (file) =>
@@ -218,46 +229,47 @@ export async function startTencentEmulator(options: TencentEmulatorOptions = {})
     const size = pageSize as number;
     const start = ((page as number) - 1) * size;
     const list = matching.slice(start, start + size).map((file) => pickFields(file, fields));
-    const pageInfo = {
-      page,
-      page_size: size,
-      total_number: matching.length,
-      total_page: Math.ceil(matching.length / size),
+    const total = matching.length;
+    return {
+      data: { list, page_info: { page, page_size: size, total_number: total, total_page: Math.ceil(total / size) } },
     };
-    return { data: { list, page_info: pageInfo } };
-  };
+  }
+}
 
-  const server = createServer((request, response) => {
-    void handle(request, response);
-  });
+export async function startTencentEmulator(options: TencentEmulatorOptions = {}): Promise<TencentEmulator> {
+  const api = new FilesApi(options);
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    state.requests += 1;
+    api.requests += 1;
     response.setHeader('X-TSA-Trace-Id', randomBytes(16).toString('hex'));
-    if (state.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.latencyMs));
+    if (api.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, api.latencyMs));
     const url = new URL(request.url ?? '/', 'http://emulator');
     if (url.pathname !== PATH || request.method !== 'GET') {
       response.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"not found"}');
       return;
     }
-    const result = answer(url.searchParams);
+    const result = api.answer(url.searchParams);
+    // Business errors are HTTP 200 with code != 0, exactly like the real API.
     const body = 'data' in result ? { code: 0, message: '', message_cn: '', data: result.data } : failureBody(result);
     response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
   };
+  const server = createServer((request, response) => {
+    void handle(request, response);
+  });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
     url: `http://127.0.0.1:${port}`,
-    accessToken: token,
+    accessToken: api.token,
     setLatency: (ms) => {
-      state.latencyMs = ms;
+      api.latencyMs = ms;
     },
     setFaults: (faults) => {
-      if (faults.expireToken !== undefined) state.expireToken = faults.expireToken;
-      if (faults.codeOnce) state.codeOnce.push(...faults.codeOnce);
+      if (faults.expireToken !== undefined) api.expireToken = faults.expireToken;
+      if (faults.codeOnce) api.codeOnce.push(...faults.codeOnce);
     },
-    stats: () => ({ requests: state.requests }),
-    allFiles: (accountId) => structuredClone(data.get(accountId) ?? []),
+    stats: () => ({ requests: api.requests }),
+    allFiles: (accountId) => structuredClone(api.data.get(accountId) ?? []),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
