@@ -68,20 +68,23 @@ export function createListAudienceFilesHandler(deps: ListAudienceFilesDeps = {})
   };
 
   const handler = middy<HttpEvent, HttpResult>(core, { timeoutEarlyInMillis: deps.timeoutEarlyInMillis ?? 5 });
-  const parameter = config?.TENCENT_ACCESS_TOKEN_PARAMETER;
-  if (!deps.accessToken && !config?.TENCENT_ACCESS_TOKEN && parameter) {
-    handler.use(
-      ssm({
-        fetchData: { [TOKEN_KEY]: parameter },
-        cacheExpiry: TOKEN_CACHE_MS,
-        // middy's cache is process-wide: key it by parameter so two handlers never share a token.
-        cacheKey: `ssm:${parameter}`,
-        setToContext: true,
-        ...(deps.ssmClientOptions ? { awsClientOptions: deps.ssmClientOptions } : {}),
-      }),
-    );
-  }
+  const tokenFromSsm = tokenMiddleware(deps, config);
+  if (tokenFromSsm) handler.use(tokenFromSsm);
   return handler.use(httpErrors(logger));
+}
+
+/** @middy/ssm, only when the token must come from SSM: decrypted, cached per container, on the context. */
+function tokenMiddleware(deps: ListAudienceFilesDeps, config: Config | undefined) {
+  const parameter = config?.TENCENT_ACCESS_TOKEN_PARAMETER;
+  if (deps.accessToken || config?.TENCENT_ACCESS_TOKEN || !parameter) return undefined;
+  return ssm({
+    fetchData: { [TOKEN_KEY]: parameter },
+    cacheExpiry: TOKEN_CACHE_MS,
+    // middy's cache is process-wide: key it by parameter so two handlers never share a token.
+    cacheKey: `ssm:${parameter}`,
+    setToContext: true,
+    ...(deps.ssmClientOptions ? { awsClientOptions: deps.ssmClientOptions } : {}),
+  });
 }
 
 /** The Lambda entry (serverless.yml: functions/list-audience-files.handler). */
