@@ -57,7 +57,10 @@ export interface CopyDeps {
   timeoutMs?: number;
   /** Multipart part size; default 8 MiB (S3 minimum 5 MiB). */
   partSizeBytes?: number;
-  /** Parts uploaded in parallel per file; default 4. Memory ≈ (queueSize + 1) × partSizeBytes. */
+  /**
+   * Parts uploaded in parallel per file; default 2 (enough to keep pace with one download stream).
+   * Memory grows by about 2 × partSizeBytes per extra part (lib-storage concatenates each part).
+   */
   queueSize?: number;
   onProgress?: (progress: CopyProgress) => void;
   /** Attempts per file for 5xx / network / truncated bodies; default 3. */
@@ -138,7 +141,7 @@ function createContext(deps: CopyDeps, input: CopyExportInput, fileCount: number
     logger: deps.logger ?? silentLogger,
     timeoutMs: deps.timeoutMs ?? 60_000,
     partSize: deps.partSizeBytes ?? 8 * MiB,
-    queueSize: deps.queueSize ?? 4,
+    queueSize: deps.queueSize ?? 2,
     attempts: Math.max(1, deps.downloadAttempts ?? 3),
     sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     random: deps.random ?? Math.random,

@@ -30,13 +30,20 @@ function requestFile(job: DownloadTarget, timeoutMs: number): Promise<IncomingMe
   return new Promise((resolve, reject) => {
     const client = job.url.protocol === 'https:' ? https : http;
     const options = { agent: false, headers: { 'accept-encoding': 'gzip', 'user-agent': 'audience-pipeline' } };
+    let answer: IncomingMessage | undefined;
     const request = client.get(job.url, options, (response) => {
+      answer = response;
       const status = response.statusCode ?? 0;
       if (status >= 200 && status < 300) return resolve(response);
       response.resume();
       reject(statusError(status, job));
     });
-    request.setTimeout(timeoutMs, () => request.destroy(new Error(`no data for ${timeoutMs} ms`)));
+    request.setTimeout(timeoutMs, () => {
+      const error = Object.assign(new Error(`no data for ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
+      // Fail the body with the real reason; otherwise the reader only sees a generic "aborted".
+      answer?.destroy(error);
+      request.destroy(error);
+    });
     request.on('error', (error) =>
       reject(downloadFailed(`Download of ${job.label} failed: ${reasonOf(error)}`, true, error)),
     );

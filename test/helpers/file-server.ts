@@ -12,8 +12,10 @@ export interface FileAnswer {
   length?: number;
   /** Send the body gzip-compressed with `Content-Encoding: gzip` (Content-Length = compressed size). */
   gzip?: boolean;
-  /** Announce the full Content-Length but reset the connection after this many body bytes. */
+  /** Announce the full Content-Length but close the connection after this many body bytes. */
   truncateAfter?: number;
+  /** Send the headers (and `truncateAfter` bytes, if given), then go silent until the client gives up. */
+  hang?: boolean;
   headers?: Record<string, string>;
 }
 
@@ -79,7 +81,7 @@ async function respond(response: ServerResponse, answer: FileAnswer): Promise<vo
     for await (const chunk of answer.stream()) {
       if (response.destroyed) return;
       // A client that hangs up never drains: wait for whichever comes first.
-      if (!response.write(chunk)) await Promise.race([once(response, 'drain'), once(response, 'close')]);
+      if (!response.write(chunk)) await drainOrClose(response);
     }
     response.end();
     return;
@@ -91,6 +93,10 @@ async function respond(response: ServerResponse, answer: FileAnswer): Promise<vo
   }
   headers['content-length'] = String(body.length);
   response.writeHead(status, headers);
+  if (answer.hang) {
+    response.write(body.subarray(0, answer.truncateAfter ?? 0));
+    return;
+  }
   if (answer.truncateAfter === undefined) {
     response.end(body);
     return;
@@ -99,4 +105,16 @@ async function respond(response: ServerResponse, answer: FileAnswer): Promise<vo
   // Close the connection mid-body once the partial body has been handed to the kernel, so the client
   // deterministically receives exactly `truncateAfter` bytes and then a premature end.
   response.write(body.subarray(0, answer.truncateAfter), () => response.socket?.destroy());
+}
+
+function drainOrClose(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DownloadFailed, DownloadLinkExpired, UntrustedDownloadLink } from '../../lib/errors.ts';
+import { DownloadFailed, DownloadLinkExpired, ExportStorageFailed, UntrustedDownloadLink } from '../../lib/errors.ts';
 import {
   type CopyDeps,
   type CopyExportInput,
@@ -175,6 +175,16 @@ describe('copyExportToS3 against s3rver over real HTTP', () => {
     expect(logs.join('\n')).not.toContain(SIGN);
   });
 
+  it('gives up on a server that goes silent mid-body (socket inactivity timeout)', async () => {
+    const { deps, input } = setUp({ timeoutMs: 150, downloadAttempts: 2 });
+    files.serve('/silent/a.csv', { body: csv(100), truncateAfter: 100, hang: true });
+    const request = input(['/silent/a.csv']);
+    const error = await expectFailure(copyExportToS3(deps, request), DownloadFailed);
+    expect(error.message).toMatch(/file 1\/1 .*no data for 150 ms.*gave up after 2 attempts/);
+    expect(requestsFor('/silent/')).toBe(2);
+    expect(await keysUnder(exportKeyPrefix(request))).toEqual([]);
+  });
+
   it('maps 403 to DownloadLinkExpired, also when a retry answers 403, and leaves nothing', async () => {
     const { deps, input } = setUp();
     files.serve('/expired/a.csv', { body: csv(10) });
@@ -195,6 +205,17 @@ describe('copyExportToS3 against s3rver over real HTTP', () => {
     expect(error.message).toMatch(/file 2\/2 .*HTTP 404/);
     expect(requestsFor('/second/')).toBe(2); // a 404 is not retried
     expect(await keysUnder(exportKeyPrefix(request))).toEqual([]);
+  });
+
+  it('reports S3 write failures as ExportStorageFailed', async () => {
+    const { deps, input, logs } = setUp();
+    files.serve('/nobucket/a.csv', { body: csv(5) });
+    const error = await expectFailure(
+      copyExportToS3(deps, input(['/nobucket/a.csv'], { bucket: 'no-such-bucket' })),
+      ExportStorageFailed,
+    );
+    expect(error.message).toMatch(/part-00001\.csv to S3 failed: NoSuchBucket/);
+    expect(logs.join('\n')).toContain('could not delete partial export objects');
   });
 
   it('refuses an untrusted link anywhere in the list before fetching anything', async () => {
