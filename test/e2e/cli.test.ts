@@ -58,22 +58,22 @@ describe('audience-pipeline serve', () => {
         body: JSON.stringify({ projectUid: 'p1', segmentationId: 's1', parameters: ['open_id'] }),
       });
       expect(posted.status).toBe(202);
-      const started = await posted.json();
+      const started = (await posted.json()) as { exportId: string; statusUrl: string };
       expect(started.statusUrl).toBe(`${url}/exports/${started.exportId}`);
       let status: { status: string; manifest?: { files: unknown[] } } = { status: 'RUNNING' };
       for (let i = 0; i < 100 && status.status === 'RUNNING'; i++) {
         await new Promise((resolve) => setTimeout(resolve, 200));
-        status = await (await fetch(started.statusUrl)).json();
+        status = (await (await fetch(started.statusUrl)).json()) as typeof status;
       }
       expect(status.status).toBe('SUCCEEDED');
       expect(status.manifest?.files.length).toBeGreaterThan(0);
 
       const bad = await fetch(`${url}/exports`, { method: 'POST', body: '{not json' });
       expect(bad.status).toBe(400);
-      expect((await bad.json()).errors[0].field).toBe('body');
+      expect(((await bad.json()) as { errors: Array<{ field: string }> }).errors[0]!.field).toBe('body');
       const listing = await fetch(`${url}/audience-files?account_id=10001&page_size=5`);
       expect(listing.status).toBe(200);
-      expect((await listing.json()).page_info.page_size).toBe(5);
+      expect(((await listing.json()) as { page_info: { page_size: number } }).page_info.page_size).toBe(5);
       expect((await fetch(`${url}/nope`)).status).toBe(404);
     } finally {
       server.child.kill('SIGINT');
