@@ -10,11 +10,13 @@ export interface AwsClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
-const DEFAULT_REGION = 'us-east-1';
+// Local endpoints ignore the region but the SDK still wants one; for real AWS the SDK resolves it
+// itself (AWS_REGION on Lambda, profile/env elsewhere), so nothing is invented there.
+const LOCAL_REGION = 'us-east-1';
 
-function regionOf(opts: AwsClientOptions): string {
-  // Lambda always sets AWS_REGION and the SDK reads it itself; the fallback only matters off-AWS.
-  return opts.region ?? DEFAULT_REGION;
+function regionOf(opts: AwsClientOptions): { region?: string } {
+  const region = opts.region ?? (opts.endpoint ? LOCAL_REGION : undefined);
+  return region ? { region } : {};
 }
 
 /**
@@ -24,7 +26,7 @@ function regionOf(opts: AwsClientOptions): string {
  */
 export function createS3Client(opts: AwsClientOptions = {}): S3Client {
   return new S3Client({
-    region: regionOf(opts),
+    ...regionOf(opts),
     ...(opts.endpoint ? { endpoint: opts.endpoint, forcePathStyle: true } : {}),
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -35,7 +37,7 @@ export function createS3Client(opts: AwsClientOptions = {}): S3Client {
 /** A Step Functions client, optionally pointed at a local Step Functions endpoint. */
 export function createSfnClient(opts: AwsClientOptions = {}): SFNClient {
   return new SFNClient({
-    region: regionOf(opts),
+    ...regionOf(opts),
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
   });

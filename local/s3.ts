@@ -1,5 +1,5 @@
 // Embedded S3 (s3rver) on 127.0.0.1 for tests, `npm start` and benchmarks; no cloud account needed.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ export interface LocalS3 {
 }
 
 export interface LocalS3Options {
-  /** Where objects live on disk; default a fresh temp dir (npm start passes .local/s3). */
+  /** Where objects live on disk; default a fresh temp dir, removed on close (npm start passes .local/s3). */
   directory?: string;
   buckets?: string[];
   port?: number;
@@ -34,6 +34,8 @@ const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 export async function startLocalS3(opts: LocalS3Options = {}): Promise<LocalS3> {
+  // A temp directory we created is ours to remove on close; a given one (e.g. .local/s3) is kept.
+  const ownDirectory = opts.directory === undefined;
   const directory = opts.directory ?? (await mkdtemp(join(tmpdir(), 'local-s3-')));
   const server = new S3rver({
     address: '127.0.0.1',
@@ -60,6 +62,7 @@ export async function startLocalS3(opts: LocalS3Options = {}): Promise<LocalS3> 
       closed = true;
       client.destroy();
       await server.close();
+      if (ownDirectory) await rm(directory, { recursive: true, force: true });
     },
   };
 }

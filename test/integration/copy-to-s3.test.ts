@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DownloadFailed, DownloadLinkExpired, ExportStorageFailed, UntrustedDownloadLink } from '../../lib/errors.ts';
 import {
@@ -245,5 +248,29 @@ describe('copyExportToS3 against s3rver over real HTTP', () => {
     expect(exportKeyPrefix({ ...base, prefix: 'exports' })).toBe('exports/p/s/2025-12-31/e');
     expect(exportKeyPrefix({ ...base, prefix: '' })).toBe('p/s/2025-12-31/e');
     expect(exportKeyPrefix({ ...base, prefix: '/a/b/' })).toBe('a/b/p/s/2025-12-31/e');
+  });
+});
+
+describe('startLocalS3', () => {
+  it('keeps objects in the given directory across restarts and creates buckets idempotently', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'local-s3-test-'));
+    try {
+      const first = await startLocalS3({ directory: join(directory, 'nested', 's3') });
+      expect(first.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      await first.createBucket('keep-me');
+      await first.createBucket('keep-me');
+      await first.client.send(new PutObjectCommand({ Bucket: 'keep-me', Key: 'a/b.txt', Body: 'kept' }));
+      await first.close();
+      await first.close();
+      const second = await startLocalS3({ directory: join(directory, 'nested', 's3'), buckets: ['keep-me'] });
+      try {
+        const object = await second.client.send(new GetObjectCommand({ Bucket: 'keep-me', Key: 'a/b.txt' }));
+        expect(await object.Body!.transformToString()).toBe('kept');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });
