@@ -262,7 +262,7 @@ export async function runServe(flags: Flags, env: Env): Promise<number> {
     throw error;
   }
   process.stderr.write(
-    [
+    `${[
       `audience-pipeline API on ${api.url}`,
       '  POST /exports   GET /exports/{exportId}   GET /audience-files',
       runtime.growingio
@@ -275,7 +275,7 @@ export async function runServe(flags: Flags, env: Env): Promise<number> {
       'Ctrl-C stops everything.',
     ]
       .filter(Boolean)
-      .join('\n') + '\n',
+      .join('\n')}\n`,
   );
   return await untilInterrupted(async () => {
     await api.close();
@@ -290,13 +290,13 @@ export async function runEmulate(flags: Flags): Promise<number> {
     throw error;
   });
   process.stderr.write(
-    [
+    `${[
       `GrowingIO emulator: ${growingio.url} (Authorization: ${growingio.token}; downloads on ${growingio.downloadHost})`,
       `  export GROWINGIO_BASE_URL=${growingio.url} GROWINGIO_DOWNLOAD_HOSTS=http://${growingio.downloadHost}`,
       `Tencent emulator:   ${tencent.url} (access_token ${tencent.accessToken})`,
       `  export TENCENT_BASE_URL=${tencent.url}`,
       'Ctrl-C stops them.',
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   return await untilInterrupted(async () => {
     await growingio.close();

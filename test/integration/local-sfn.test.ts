@@ -55,7 +55,7 @@ describe('local Step Functions endpoint', () => {
     const started = await sdk.send(
       new StartExecutionCommand({ stateMachineArn: sfn.stateMachineArn, name: 'run-1', input: input() }),
     );
-    expect(started.executionArn).toBe(sfn.stateMachineArn.replace(':stateMachine:', ':execution:') + ':run-1');
+    expect(started.executionArn).toBe(`${sfn.stateMachineArn.replace(':stateMachine:', ':execution:')}:run-1`);
     expect(started.startDate).toBeInstanceOf(Date);
     await sfn.waitFor(started.executionArn!);
     const described = await sdk.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
