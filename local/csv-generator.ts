@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { pipeline, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
+import { prng } from './prng.ts';
 
 export interface CsvFileSpec {
   rows: number;
@@ -17,18 +18,6 @@ const POOL_SIZE = 1021;
 const CHUNK_BYTES = 256 * 1024;
 const USER_ID_BYTES = 16;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
-/** mulberry32: tiny, fast, good enough to pick pool rows and fake values reproducibly. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '周', '吴', '欧阳', '司马'];
 const GIVEN = ['伟', '芳', '娜', '秀英', '敏', '静', '磊', '强', '洋', '艳', '子涵', '浩然', '一诺'];

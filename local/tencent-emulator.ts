@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { prngFloat as prng } from './prng.ts';
 
 export interface TencentEmulatorOptions {
   accessToken?: string;
@@ -80,18 +81,6 @@ const ID_TYPES = [
 const TOPICS = ['高价值用户', '流失召回', '新客拉新', '游戏付费', '电商复购', '设备', '手机号', '会员'];
 const KINDS = ['人群包', '号码包', '种子人群', '排除人群'];
 const ERRORS = ['文件格式错误', '文件内容为空', '号码包类型与内容不匹配', '文件解析失败，请重新上传'];
-
-/** Deterministic PRNG (mulberry32) so every run serves the same data set. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** GMT+8 wall clock as 'yyyy-MM-dd HH:mm:ss' (times are generated as wall-clock UTC values). */
 function wallClock(ms: number): string {

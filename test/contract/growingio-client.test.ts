@@ -12,30 +12,19 @@ import {
 } from '../../lib/errors.ts';
 import { createGrowingIoClient, type GrowingIoClientOptions } from '../../lib/growingio/client.ts';
 import { assertTrustedDownloadLink } from '../../lib/growingio/download-links.ts';
-import type { Clock } from '../../lib/http.ts';
 import { createLogger } from '../../lib/log.ts';
 import {
   type GrowingIoEmulator,
   type GrowingIoEmulatorOptions,
   startGrowingIoEmulator,
 } from '../../local/growingio-emulator.ts';
+import { fakeClock as makeFakeClock } from '../helpers/fake-clock.ts';
 
 const TOKEN = 'gio-secret-token-8c1f2e';
 const request = { projectUid: 'nxog09md', segmentationId: 'nP2lpkX9' };
 
 /** Time that only moves when someone sleeps; shared by client and emulator so throttling is deterministic. */
-function fakeClock(start = Date.parse('2026-03-01T00:00:00Z')): Clock & { sleeps: number[] } {
-  let now = start;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => now,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      now += ms;
-    },
-  };
-}
+const fakeClock = () => makeFakeClock(Date.parse('2026-03-01T00:00:00Z'));
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,27 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpNetworkError, HttpTimeout } from '../../lib/errors.ts';
-import {
-  backoffDelay,
-  type Clock,
-  fetchWithRetry,
-  isRetryableStatus,
-  parseRetryAfter,
-  type RetryInfo,
-} from '../../lib/http.ts';
-
-/** A clock whose sleep advances time instantly and records every delay. */
-function fakeClock(start = 1_000_000): Clock & { sleeps: number[] } {
-  let now = start;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => now,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      now += ms;
-    },
-  };
-}
+import { backoffDelay, fetchWithRetry, isRetryableStatus, parseRetryAfter, type RetryInfo } from '../../lib/http.ts';
+import { fakeClock } from '../helpers/fake-clock.ts';
 
 /** A fetch that answers from a script: a status number, a Response, or an Error to throw. */
 function scriptedFetch(script: Array<number | Response | Error>) {
