@@ -15,6 +15,8 @@ export interface RequestExportDeps {
   config?: Config;
   fetch?: Fetch;
   logger?: Logger;
+  /** SSM client options for GROWINGIO_TOKEN_PARAMETER (tests point it at a local endpoint). */
+  ssmClientOptions?: Record<string, unknown>;
   /** Observes every poll (the local CLI shows them as progress). */
   onPoll?: (result: PollResult & { exportId: string }) => void;
 }
@@ -113,6 +115,7 @@ export function createRequestExportHandler(deps: RequestExportDeps = {}) {
     parameterName: config.GROWINGIO_TOKEN_PARAMETER,
     settings: ['GROWINGIO_TOKEN', 'GROWINGIO_TOKEN_PARAMETER'],
     logger,
+    ssmClientOptions: deps.ssmClientOptions,
   });
   return middy<unknown, PollResult, Error, TokenContext>(core).use(token);
 }

@@ -13,6 +13,8 @@ export interface SecretSource {
   settings: [valueSetting: string, parameterSetting: string];
   logger: Logger;
   cacheExpiryMs?: number;
+  /** SSM client options (tests point it at a local endpoint). */
+  ssmClientOptions?: Record<string, unknown>;
 }
 
 /** Middlewares to `.use()` in order; the secret is then `context[contextKey]` and is redacted from logs. */
@@ -36,6 +38,9 @@ export function secretToContext<E, R>(source: SecretSource): MiddlewareObj<E, R>
       fetchData: { [contextKey]: parameterName },
       setToContext: true,
       cacheExpiry: source.cacheExpiryMs ?? 5 * 60_000,
+      // middy's cache is process-wide: key it by parameter so two handlers never share a secret.
+      cacheKey: `ssm:${parameterName}`,
+      ...(source.ssmClientOptions ? { awsClientOptions: source.ssmClientOptions } : {}),
     }) as MiddlewareObj<E, R>;
     return [fetcher, register];
   }
