@@ -1,0 +1,261 @@
+// The packaged CloudFormation template (default stage params): spec-valid, valid ASL, least privilege, secure defaults.
+import { createRequire } from 'node:module';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_ACCOUNT, loadDefinition } from '../../local/state-machine.ts';
+import {
+  deployedView,
+  packagedDefinition,
+  packageTemplate,
+  privileges,
+  resourcesOfType,
+  type Template,
+} from '../helpers/template.ts';
+import { ALL_RULES, WILDCARD_RESOURCE_EXCEPTIONS } from '../helpers/template-rules.ts';
+import { loadSpec, type Spec, specErrors } from '../helpers/template-spec.ts';
+
+type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
+const validateAsl = createRequire(import.meta.url)('asl-validator') as AslValidator;
+
+const STAGE = 'tmpl';
+const PREFIX = `audience-pipeline-${STAGE}`;
+const ACCOUNT = 'arn:{AWS::Partition}:%s:{AWS::Region}:{AWS::AccountId}';
+const arn = (service: string, rest: string) => `${ACCOUNT.replace('%s', service)}:${rest}`;
+
+/** What every function role holds besides its own work: its log group and X-Ray (documented '*' exception). */
+function own(fn: string, ...work: string[]): string[] {
+  const logGroup = arn('logs', `log-group:/aws/lambda/${PREFIX}-${fn}:*:*`);
+  const logs = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'].map((a) => `${a} @ ${logGroup}`);
+  return [...logs, 'xray:PutTelemetryRecords @ *', 'xray:PutTraceSegments @ *', ...work].sort();
+}
+
+const EXECUTIONS = arn('states', `execution:${PREFIX}-segment-export:*`);
+const EXPECTED_PRIVILEGES: Record<string, string[]> = {
+  StartExportIamRoleLambdaExecution: own(
+    'startExport',
+    'states:StartExecution @ {SegmentExportStateMachine}',
+    `states:DescribeExecution @ ${EXECUTIONS}`,
+  ),
+  GetExportIamRoleLambdaExecution: own('getExport', `states:DescribeExecution @ ${EXECUTIONS}`),
+  RequestExportIamRoleLambdaExecution: own(
+    'requestExport',
+    `ssm:GetParameters @ ${arn('ssm', `parameter/audience-pipeline/${STAGE}/growingio-token`)}`,
+  ),
+  CopyExportIamRoleLambdaExecution: own(
+    'copyExport',
+    's3:AbortMultipartUpload @ {ExportBucket.Arn}/exports/*',
+    's3:DeleteObject @ {ExportBucket.Arn}/exports/*',
+    's3:PutObject @ {ExportBucket.Arn}/exports/*',
+  ),
+  ListAudienceFilesIamRoleLambdaExecution: own(
+    'listAudienceFiles',
+    `ssm:GetParameters @ ${arn('ssm', `parameter/audience-pipeline/${STAGE}/tencent-access-token`)}`,
+  ),
+};
+
+let raw: Template;
+let deployed: Template;
+let spec: Spec;
+
+beforeAll(async () => {
+  [raw, spec] = await Promise.all([packageTemplate(STAGE), loadSpec()]);
+  deployed = deployedView(raw);
+});
+
+describe('CloudFormation resource specification', () => {
+  it('knows every resource type and property of the deployed template', () => {
+    expect(specErrors(spec, deployed)).toEqual([]);
+  });
+
+  it('reports an unknown type, property, enum value or reference', () => {
+    const broken = structuredClone(deployed);
+    const bucket = broken.Resources.ExportBucket!;
+    bucket.Properties!.Encryption = {};
+    (bucket.Properties!.OwnershipControls as { Rules: Record<string, unknown>[] }).Rules[0]!.ObjectOwnership = 'Mine';
+    broken.Resources.Extra = { Type: 'AWS::S3::Buckets' };
+    broken.Resources.ExportBucketPolicy!.Properties!.Bucket = { Ref: 'NoSuchBucket' };
+    expect(specErrors(spec, broken)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/ExportBucket\(AWS::S3::Bucket\)\.Encryption: no such property/),
+        expect.stringMatching(/ObjectOwnership: "Mine" is not one of/),
+        expect.stringMatching(/Extra: unknown resource type AWS::S3::Buckets/),
+        expect.stringMatching(/Ref to unknown NoSuchBucket/),
+      ]),
+    );
+  });
+});
+
+describe('state machine definition', () => {
+  it('passes asl-validator as written and as packaged', () => {
+    for (const definition of [loadDefinition(), packagedDefinition(deployed, 'SegmentExportStateMachine')]) {
+      const result = validateAsl(definition);
+      expect(result.errorsText(), 'asl-validator').toBe('');
+      expect(result.isValid).toBe(true);
+    }
+  });
+
+  it('is deployed exactly as the local runtime runs it', () => {
+    const packaged = JSON.stringify(packagedDefinition(deployed, 'SegmentExportStateMachine'));
+    const local = packaged.replaceAll(`123456789012:function:${PREFIX}-`, `${LOCAL_ACCOUNT}:function:`);
+    expect(JSON.parse(local)).toEqual(loadDefinition());
+  });
+
+  it('may invoke only its two task Lambdas; everything else it holds is a documented exception', () => {
+    const held = privileges(deployed, 'SegmentExportStateMachineRole');
+    expect(held.filter((p) => !p.endsWith(' @ *'))).toEqual([
+      'lambda:InvokeFunction @ {CopyExportLambdaFunction.Arn}',
+      'lambda:InvokeFunction @ {CopyExportLambdaFunction.Arn}:*',
+      'lambda:InvokeFunction @ {RequestExportLambdaFunction.Arn}',
+      'lambda:InvokeFunction @ {RequestExportLambdaFunction.Arn}:*',
+    ]);
+    for (const p of held.filter((p) => p.endsWith(' @ *')))
+      expect(WILDCARD_RESOURCE_EXCEPTIONS).toHaveProperty([p.split(' @ ')[0]!]);
+  });
+});
+
+describe('security rules hold for the default stage', () => {
+  it.each(Object.entries(ALL_RULES))('%s', (_name, rule) => {
+    expect(rule(deployed)).toEqual([]);
+  });
+
+  it('gives each function exactly the privileges it uses, on exact ARNs', () => {
+    const roles = resourcesOfType(deployed, 'AWS::IAM::Role').map(([id]) => id);
+    expect(roles.sort()).toEqual([...Object.keys(EXPECTED_PRIVILEGES), 'SegmentExportStateMachineRole'].sort());
+    for (const [role, expected] of Object.entries(EXPECTED_PRIVILEGES)) {
+      expect(privileges(deployed, role), role).toEqual(expected);
+    }
+  });
+
+  it('never deploys the framework-wide Lambda role', () => {
+    expect(raw.Resources.IamRoleLambdaExecution?.Condition).toBe('Never');
+    expect(deployed.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('encrypts the export bucket with SSE-S3, keeps no versions and never expires exports', () => {
+    const props = deployed.Resources.ExportBucket!.Properties!;
+    expect(props.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
+    expect(props.VersioningConfiguration).toBeUndefined();
+    expect((props.LifecycleConfiguration as { Rules: unknown[] }).Rules).toHaveLength(1);
+    expect(deployed.Resources.ExportBucket!.DeletionPolicy).toBe('Retain');
+    expect(resourcesOfType(deployed, 'AWS::IAM::Policy')).toEqual([]);
+  });
+
+  it('protects every route with IAM auth, no CORS, stage throttling from the params', () => {
+    const routes = resourcesOfType(deployed, 'AWS::ApiGatewayV2::Route');
+    expect(routes.map(([, r]) => [r.Properties?.RouteKey, r.Properties?.AuthorizationType]).sort()).toEqual([
+      ['GET /audience-files', 'AWS_IAM'],
+      ['GET /exports/{exportId}', 'AWS_IAM'],
+      ['POST /exports', 'AWS_IAM'],
+    ]);
+    expect(resourcesOfType(deployed, 'AWS::ApiGatewayV2::Authorizer')).toEqual([]);
+    expect(deployed.Resources.HttpApi!.Properties!.CorsConfiguration).toBeUndefined();
+    expect(deployed.Resources.HttpApiStage!.Properties!.DefaultRouteSettings).toMatchObject({
+      ThrottlingBurstLimit: '20',
+      ThrottlingRateLimit: '10',
+    });
+  });
+
+  it('alarms on failed and timed-out executions of this state machine, with no topic by default', () => {
+    const alarms = resourcesOfType(deployed, 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(1);
+    const alarm = alarms[0]![1];
+    const metrics = (alarm.Properties as { Metrics: { MetricStat?: { Metric: Record<string, unknown> } }[] }).Metrics;
+    const watched = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+    expect(watched.map((m) => m.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const metric of watched) {
+      expect(metric.Namespace).toBe('AWS/States');
+      expect(metric.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: 'SegmentExportStateMachine' } }]);
+    }
+    expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(alarm.Properties).not.toHaveProperty('AlarmActions');
+  });
+
+  it('keeps execution data out of the state machine logs', () => {
+    const logging = deployed.Resources.SegmentExportStateMachine!.Properties!.LoggingConfiguration;
+    expect(logging).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+  });
+});
+
+describe('each rule catches its violation', () => {
+  const statement = (Action: string, Resource: unknown) => ({ Effect: 'Allow', Action, Resource });
+  const addStatement = (t: Template, s: unknown) => {
+    const role = t.Resources.GetExportIamRoleLambdaExecution!.Properties!;
+    (role.Policies as { PolicyDocument: { Statement: unknown[] } }[])[0]!.PolicyDocument.Statement.push(s);
+  };
+  const cases: [string, keyof typeof ALL_RULES, (t: Template) => void, RegExp][] = [
+    ['Action *', 'iamWildcardFindings', (t) => addStatement(t, statement('*', 'arn:aws:s3:::x')), /wildcard action \*/],
+    [
+      'service:*',
+      'iamWildcardFindings',
+      (t) => addStatement(t, statement('s3:*', 'arn:aws:s3:::x')),
+      /wildcard action s3:\*/,
+    ],
+    [
+      'Resource *',
+      'iamWildcardFindings',
+      (t) => addStatement(t, statement('s3:GetObject', '*')),
+      /Resource '\*' for s3:GetObject/,
+    ],
+    [
+      'open route',
+      'apiFindings',
+      (t) => Object.assign(t.Resources.HttpApiRoutePostExports!.Properties!, { AuthorizationType: 'NONE' }),
+      /AuthorizationType NONE/,
+    ],
+    [
+      'no throttling',
+      'apiFindings',
+      (t) => delete t.Resources.HttpApiStage!.Properties!.DefaultRouteSettings,
+      /ThrottlingRateLimit not set/,
+    ],
+    [
+      'no encryption',
+      'bucketFindings',
+      (t) => delete t.Resources.ExportBucket!.Properties!.BucketEncryption,
+      /ExportBucket: no default encryption/,
+    ],
+    [
+      'public',
+      'bucketFindings',
+      (t) => delete t.Resources.ExportBucket!.Properties!.PublicAccessBlockConfiguration,
+      /BlockPublicPolicy is not true/,
+    ],
+    [
+      'plain HTTP',
+      'bucketFindings',
+      (t) => delete t.Resources.ExportBucketPolicy,
+      /ExportBucket: no policy denying non-TLS/,
+    ],
+    [
+      'no retention',
+      'logFindings',
+      (t) => delete t.Resources.CopyExportLogGroup!.Properties!.RetentionInDays,
+      /CopyExportLogGroup: no RetentionInDays/,
+    ],
+    [
+      'plain token',
+      'secretFindings',
+      (t) =>
+        Object.assign(
+          (t.Resources.RequestExportLambdaFunction!.Properties!.Environment as { Variables: object }).Variables,
+          { GROWINGIO_TOKEN: 'abc' },
+        ),
+      /GROWINGIO_TOKEN holds a value/,
+    ],
+    [
+      'shared role',
+      'roleIsolationFindings',
+      (t) =>
+        Object.assign(t.Resources.GetExportLambdaFunction!.Properties!, {
+          Role: { 'Fn::GetAtt': ['StartExportIamRoleLambdaExecution', 'Arn'] },
+        }),
+      /shares role/,
+    ],
+  ];
+  it.each(cases)('%s', (_name, rule, mutate, finding) => {
+    const broken = structuredClone(deployed);
+    mutate(broken);
+    expect(ALL_RULES[rule](broken)).toEqual(expect.arrayContaining([expect.stringMatching(finding)]));
+  });
+});
