@@ -13,6 +13,7 @@ import {
   buildManifest,
   deleteObjects,
   type ExportFile,
+  type ExportIdentity,
   exportKeyPrefix,
   type Manifest,
   manifestKey,
@@ -23,14 +24,8 @@ import {
 export type { ExportFile, Manifest } from './manifest.ts';
 export { exportKeyPrefix } from './manifest.ts';
 
-export interface CopyExportInput {
-  exportId: string;
-  projectUid: string;
-  segmentationId: string;
-  jobId: string;
-  parameters: string[];
-  /** ISO 8601; its UTC day is part of the key prefix. */
-  requestedAt: string;
+/** `requestedAt` (ISO 8601) also gives the UTC day in the key prefix. */
+export interface CopyExportInput extends ExportIdentity {
   bucket: string;
   /** EXPORT_PREFIX or the request's destination prefix; may be ''. */
   prefix: string;
