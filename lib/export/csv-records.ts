@@ -28,38 +28,63 @@ export class CsvRecordCounter {
 
   push(chunk: Uint8Array): void {
     if (this.finished) throw new Error('CsvRecordCounter.push after finish');
-    let start = 0;
-    if (this.bomPending) start = this.skipBom(chunk);
+    let i = 0;
+    if (this.bomPending) i = this.skipBom(chunk);
     this.offset += chunk.length;
     let state = this.state;
     let hasContent = this.hasContent;
     let records = this.records;
     const length = chunk.length;
-    for (let i = start; i < length; i++) {
-      const byte = chunk[i]!;
+    // Outside quotes only line breaks and field-opening quotes matter: jump between them with native
+    // indexOf (memchr) instead of visiting every byte. Positions are cached until passed; -1 ⇒ none left.
+    let nextQuote = -2;
+    let nextLf = -2;
+    let nextCr = -2;
+    while (i < length) {
       if (state === QUOTED) {
-        // Fast path: jump straight to the next quote; everything before it, line breaks included, is field data.
+        // Everything up to the next quote, line breaks included, is field data.
         const next = chunk.indexOf(QUOTE, i);
         if (next === -1) break;
-        i = next;
+        i = next + 1;
         state = QUOTE_IN_QUOTED;
         continue;
       }
-      if (byte === LF || byte === CR) {
-        if (hasContent) records++;
-        hasContent = false;
-        state = FIELD_START;
+      if (state === QUOTE_IN_QUOTED) {
+        // `""` re-enters the quoted field; a comma or line break closes it; anything else is lenient content.
+        const byte = chunk[i]!;
+        if (byte === QUOTE) state = QUOTED;
+        else if (byte === LF || byte === CR) {
+          records++;
+          hasContent = false;
+          state = FIELD_START;
+        } else state = byte === COMMA ? FIELD_START : UNQUOTED;
+        i++;
         continue;
       }
-      hasContent = true;
-      if (state === FIELD_START) {
-        state = byte === QUOTE ? QUOTED : byte === COMMA ? FIELD_START : UNQUOTED;
-      } else if (state === UNQUOTED) {
-        if (byte === COMMA) state = FIELD_START;
-      } else {
-        // QUOTE_IN_QUOTED: `""` re-enters the quoted field; anything else closes it.
-        state = byte === QUOTE ? QUOTED : byte === COMMA ? FIELD_START : UNQUOTED;
+      if (nextQuote !== -1 && nextQuote < i) nextQuote = chunk.indexOf(QUOTE, i);
+      if (nextLf !== -1 && nextLf < i) nextLf = chunk.indexOf(LF, i);
+      if (nextCr !== -1 && nextCr < i) nextCr = chunk.indexOf(CR, i);
+      const lineEnd = nextLf === -1 ? nextCr : nextCr === -1 ? nextLf : Math.min(nextLf, nextCr);
+      if (nextQuote !== -1 && (lineEnd === -1 || nextQuote < lineEnd)) {
+        // A quote opens a field only at the field's start (record start or right after a comma).
+        const atFieldStart = nextQuote === i ? state === FIELD_START : chunk[nextQuote - 1] === COMMA;
+        hasContent = true;
+        state = atFieldStart ? QUOTED : UNQUOTED;
+        i = nextQuote + 1;
+        continue;
       }
+      if (lineEnd === -1) {
+        // No line break left in this chunk: remember whether the open record has content and how it ends.
+        if (i < length) {
+          hasContent = true;
+          state = chunk[length - 1] === COMMA ? FIELD_START : UNQUOTED;
+        }
+        break;
+      }
+      if (hasContent || lineEnd > i) records++;
+      hasContent = false;
+      state = FIELD_START;
+      i = lineEnd + 1;
     }
     this.state = state;
     this.hasContent = hasContent;
