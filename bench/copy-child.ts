@@ -26,6 +26,8 @@ export interface ChildResult {
   maxRssKiB: number;
   /** RSS once every module is loaded, before the run, KiB. */
   startRssKiB: number;
+  /** User + system CPU time of the run (this process only). */
+  cpuSeconds: number;
 }
 
 // s3rver's static key (LOCAL_S3_CREDENTIALS in local/s3.ts, not imported: that module loads s3rver); the sink takes any.
@@ -83,8 +85,18 @@ const RUNNERS: Record<CopyMode, (spec: ChildSpec) => Promise<number>> = {
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as ChildSpec;
 const startRssKiB = Math.round(process.memoryUsage().rss / 1024);
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const bytes = await RUNNERS[spec.mode](spec);
 const seconds = (performance.now() - started) / 1000;
-const result: ChildResult = { mode: spec.mode, bytes, seconds, maxRssKiB: process.resourceUsage().maxRSS, startRssKiB };
+const cpu = process.cpuUsage(cpuBefore);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+const result: ChildResult = {
+  mode: spec.mode,
+  bytes,
+  seconds,
+  maxRssKiB: process.resourceUsage().maxRSS,
+  startRssKiB,
+  cpuSeconds,
+};
 process.stdout.write(`${JSON.stringify(result)}\n`);
