@@ -269,9 +269,10 @@ function summarize(samples: Samples, small: string, large: string, largeBytes: n
         'plain Upload = fetch → lib-storage Upload with no hashing or counting; raw fetch = fetch → discard.',
       `s3rver writes every part to disk and concatenates them on completion: it is the bottleneck ` +
         `(${fmt(s3rverCopy, 0)} MiB/s into s3rver vs ${fmt(sinkCopy, 0)} MiB/s into the discarding sink, bench/s3-sink.ts).`,
-      'Into the sink the copying process is CPU-bound: a one-off `--cpu-prof` of a 400 MiB copy put ~25 % of its CPU in ' +
-        "CsvRecordCounter.push (a per-byte JS loop, ~600 MiB/s) and ~18 % in sha256 (the copy's own hash plus the SigV4 " +
-        'payload hash the SDK computes over plain http, which the baseline pays too), plus extra stream hops and GC.',
+      'Into the sink the copying process is CPU-bound: a one-off `--cpu-prof` of an 820 MiB copy (after commit 03710c4 ' +
+        "sped up CsvRecordCounter) put ~23 % of its CPU in sha256 — the copy's own hash plus the SigV4 payload hash the " +
+        'SDK computes over plain http, which the baseline pays too — ~13 % in GC, ~7 % in record counting, the rest in ' +
+        'stream hops (node:http → Transform → PassThrough → generator → Readable.from) and part concatenation.',
       'On 2 cores the emulator (CSV generation), the S3 server and the copying child compete for CPU, so absolute MiB/s ' +
         'are lower bounds; the ratios compare like with like.',
     ],
