@@ -43,7 +43,7 @@ const schema = z
     TENCENT_BASE_URL: optionalUrl.transform((value) => value ?? 'https://api.e.qq.com'),
     TENCENT_ACCESS_TOKEN: optionalString,
     TENCENT_ACCESS_TOKEN_PARAMETER: optionalString,
-    TENCENT_MAX_SCAN_PAGES: positiveInt(50, 10_000),
+    TENCENT_MAX_SCAN_PAGES: positiveInt(200, 10_000),
     TENCENT_SCAN_CONCURRENCY: positiveInt(4, 32),
     /** Set by Lambda itself; locally defaults to us-east-1 for the SDK clients. */
     AWS_REGION: optionalString.transform((value) => value ?? 'us-east-1'),
