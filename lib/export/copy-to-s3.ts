@@ -1,6 +1,6 @@
 // Streams every download link into S3 (multipart), hashing and counting rows on the way; all-or-nothing.
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { AppError, DownloadLinkExpired, ExportStorageFailed } from '../errors.ts';
@@ -217,14 +217,15 @@ async function copyFileOnce(ctx: CopyContext, job: FileJob): Promise<ExportFile>
   return file;
 }
 
-/** The upload body: the decoded bytes, hashed, counted and reported on their way through. */
+/** The upload body: the decoded bytes, hashed, counted and reported on their way through (one sync hop). */
 function tallyBody(source: Download, progress: (bytes: number, rows: number) => void) {
   const hash = createHash('sha256');
   const counter = new CsvRecordCounter();
   let bytes = 0;
   let reported = 0;
-  async function* chunks(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of source.stream()) {
+  const body = new Transform({
+    highWaterMark: 64 * 1024,
+    transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
       counter.push(chunk);
       bytes += chunk.length;
@@ -232,11 +233,15 @@ function tallyBody(source: Download, progress: (bytes: number, rows: number) => 
         reported = bytes;
         progress(bytes, counter.count);
       }
-      yield chunk;
-    }
-  }
+      done(null, chunk);
+    },
+    flush(done) {
+      done(source.incomplete());
+    },
+  });
+  pipeline(source.body, body, () => {});
   return {
-    body: Readable.from(chunks(), { objectMode: false, highWaterMark: 64 * 1024 }),
+    body,
     finish: () => ({ bytes, sha256: hash.digest('hex'), rows: counter.finish() }),
   };
 }

@@ -1,7 +1,7 @@
 // Fetches one pre-signed download link as a stream: raw bytes checked against Content-Length, gzip decoded.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { PassThrough, pipeline, Transform } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type AppError, DownloadFailed, DownloadLinkExpired } from '../errors.ts';
 import { redactText } from '../log.ts';
@@ -63,9 +63,11 @@ function statusError(status: number, job: DownloadTarget): AppError {
 export interface Download {
   /** Bytes announced by the server (the encoded size when gzip). */
   contentLength?: number;
-  /** Decoded bytes; ends only when the raw body arrived complete. */
-  stream(): AsyncIterable<Uint8Array>;
-  /** The download-side error that broke the stream, if any. */
+  /** Decoded bytes; errors (recorded as `failure()`) when the connection or the decoder breaks. */
+  body: Readable;
+  /** After the body ended: a DownloadFailed when fewer or more raw bytes than Content-Length arrived. */
+  incomplete(): DownloadFailed | undefined;
+  /** The download-side error that broke the body, if any. */
   failure(): DownloadFailed | undefined;
   /** Drops the connection; safe to call at any time, also after the body ended. */
   close(): void;
@@ -89,37 +91,39 @@ function openBody(response: IncomingMessage, job: DownloadTarget): Download {
   const header = response.headers['content-length'];
   const contentLength = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
   const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (!['identity', 'gzip', 'x-gzip'].includes(encoding)) {
+    throw downloadFailed(`Download of ${job.label} failed: unsupported Content-Encoding ${encoding}`, false);
+  }
   let failure: DownloadFailed | undefined;
   const fail = (message: string, cause?: unknown) => {
     failure ??= downloadFailed(`Download of ${job.label} ${message}`, true, cause);
     return failure;
   };
   let rawBytes = 0;
-  const rawCounter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      rawBytes += chunk.length;
-      done(null, chunk);
-    },
+  // Listeners attached in this tick, before any data flows: they see every raw chunk and record a
+  // broken connection before the error travels down to whoever reads the body.
+  response.on('data', (chunk: Buffer) => {
+    rawBytes += chunk.length;
   });
-  if (!['identity', 'gzip', 'x-gzip'].includes(encoding)) {
-    throw downloadFailed(`Download of ${job.label} failed: unsupported Content-Encoding ${encoding}`, false);
+  const broke = (error: Error) => fail(`broke off after ${rawBytes} bytes: ${reasonOf(error)}`, error);
+  response.on('error', broke);
+  // Identity bodies are read straight from the socket; gzip ones through the decoder.
+  let body: Readable = response;
+  if (encoding !== 'identity') {
+    const gunzip = createGunzip();
+    gunzip.on('error', broke);
+    body = gunzip;
+    pipeline(response, gunzip, () => {});
   }
-  const decoded = encoding === 'identity' ? new PassThrough() : createGunzip();
-  pipeline(response, rawCounter, decoded, () => {});
   return {
     contentLength,
+    body,
     failure: () => failure,
+    incomplete: () =>
+      contentLength !== undefined && rawBytes !== contentLength
+        ? fail(`ended after ${rawBytes} of ${contentLength} bytes (Content-Length)`)
+        : undefined,
     close: () => response.destroy(),
-    async *stream() {
-      try {
-        yield* decoded;
-      } catch (error) {
-        throw fail(`broke off after ${rawBytes} bytes: ${reasonOf(error)}`, error);
-      }
-      if (contentLength !== undefined && rawBytes !== contentLength) {
-        throw fail(`ended after ${rawBytes} of ${contentLength} bytes (Content-Length)`);
-      }
-    },
   };
 }
 
