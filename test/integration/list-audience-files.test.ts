@@ -139,9 +139,22 @@ describe('upstream failures', () => {
     expect(body.error).toBe('TencentTimeout');
   });
 
+  it('filters a 10,000-file account within the default scan cap', async () => {
+    const filtering = JSON.stringify([{ field: 'process_status', operator: 'EQUALS', values: ['ERROR'] }]);
+    const { status, body } = await get({ account_id: String(BIG), filtering, page_size: '100' });
+    expect(status).toBe(200);
+    const expected = (emulator.allFiles(BIG) as Array<{ process_status: unknown }>).filter(
+      (file) => file.process_status === 'ERROR' || file.process_status === 4,
+    ).length;
+    expect(body.page_info.total_number).toBe(expected);
+    expect(expected).toBeGreaterThan(0);
+  });
+
   it('422 asking to narrow a filter that would scan too many pages', async () => {
     const filtering = JSON.stringify([{ field: 'process_status', operator: 'EQUALS', values: ['ERROR'] }]);
-    const { status, body } = await get({ account_id: String(BIG), filtering });
+    // The big account holds 103 upstream pages; a cap of 50 refuses the scan before reading them all.
+    const handler = handlerWith({ TENCENT_MAX_SCAN_PAGES: '50' });
+    const { status, body } = await get({ account_id: String(BIG), filtering }, handler);
     expect(status).toBe(422);
     expect(body.error).toBe('QueryTooBroad');
     expect(body.message).toMatch(/narrow it with audience_id/);
