@@ -167,8 +167,7 @@ function printManifest(manifest: ManifestView, runtime: LocalRuntime, json: bool
   ];
   const keyPrefix = manifest.files[0]?.key.replace(/\/[^/]+$/, '');
   lines.push(`  s3://${bucket}/${keyPrefix}/manifest.json`);
-  if (runtime.s3)
-    lines.push(`stored by the embedded S3 under ${DATA_DIR}/${bucket}/ (one file per object)`);
+  if (runtime.s3) lines.push(`stored by the embedded S3 under ${DATA_DIR}/${bucket}/ (one file per object)`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
