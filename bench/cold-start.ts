@@ -1,9 +1,9 @@
 // Cold-start benchmark: each Lambda bundled like serverless-esbuild, zipped size and import time in a fresh Node process.
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { bundle, lambdaEntries } from './bundle.ts';
+import { runNode } from './node-child.ts';
 import { type BenchResult, fmt, median, progress, type Row, ratio } from './results.ts';
 
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
@@ -64,23 +64,10 @@ interface ImportTime {
   readyMs: number;
 }
 
-function importOnce(file: string): Promise<ImportTime> {
-  return new Promise((resolve, reject) => {
-    const args = ['--input-type=module', '-e', PROBE, file];
-    const child = spawn(process.execPath, args, { env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`import of ${file} failed: ${err.slice(-600)}`)),
-    );
-  });
+async function importOnce(file: string): Promise<ImportTime> {
+  const { code, stdout, stderr } = await runNode(['--input-type=module', '-e', PROBE, file], CHILD_ENV);
+  if (code !== 0) throw new Error(`import of ${file} failed: ${stderr.slice(-600)}`);
+  return JSON.parse(stdout.trim()) as ImportTime;
 }
 
 interface Variant {

@@ -6,6 +6,7 @@ import { csvByteLength } from '../local/csv-generator.ts';
 import { columnsFor, startGrowingIoEmulator } from '../local/growingio-emulator.ts';
 import { bundle } from './bundle.ts';
 import type { ChildResult, ChildSpec, CopyMode } from './copy-child.ts';
+import { runNode } from './node-child.ts';
 import { type BenchResult, fmt, median, progress, type Row, ratio } from './results.ts';
 
 const MiB = 1024 * 1024;
@@ -56,24 +57,11 @@ function startServerProcess(args: string[]): Promise<ServerProcess> {
   });
 }
 
-function runChild(spec: ChildSpec): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last) as ChildResult);
-      else reject(new Error(`copy child (${spec.mode}) exited ${code}: ${err.trim().slice(-800)}`));
-    });
-  });
+async function runChild(spec: ChildSpec): Promise<ChildResult> {
+  const { code, stdout, stderr } = await runNode([CHILD, JSON.stringify(spec)]);
+  const last = stdout.trim().split('\n').pop() ?? '';
+  if (code === 0 && last.startsWith('{')) return JSON.parse(last) as ChildResult;
+  throw new Error(`copy child (${spec.mode}) exited ${code}: ${stderr.trim().slice(-800)}`);
 }
 
 interface Target {
