@@ -11,6 +11,8 @@ export interface GrowingIoFaults {
   serverErrors?: number;
   /** 429 (with Retry-After) when a token goes above 2 requests/s. */
   rateLimit?: boolean;
+  /** The next N API requests answer 429 with Retry-After: 1 (a throttling burst, whatever the request rate). */
+  throttleBurst?: number;
   /** Downloads announce a Content-Length larger than what is sent, then the socket ends. */
   truncate?: boolean;
   slowBodyBytesPerSecond?: number;
@@ -36,7 +38,7 @@ export interface GrowingIoEmulator {
   token: string;
   downloadHost: string;
   setFaults(faults: GrowingIoFaults): void;
-  stats(): { apiRequests: number; downloads: number; jobsCreated: number };
+  stats(): { apiRequests: number; downloads: number; jobsCreated: number; throttled: number };
   expectedFiles(parameters?: string[]): Promise<Array<{ bytes: number; sha256: string; rows: number }>>;
   close(): Promise<void>;
 }
@@ -93,7 +95,7 @@ interface State {
   jobsByKey: Map<string, Job>;
   jobsById: Map<string, Job>;
   buckets: Map<string, { tokens: number; at: number }>;
-  counters: { apiRequests: number; downloads: number; jobsCreated: number };
+  counters: { apiRequests: number; downloads: number; jobsCreated: number; throttled: number };
   faults: GrowingIoFaults;
   origin: string;
 }
@@ -195,8 +197,13 @@ function handleApi(s: State, req: IncomingMessage, url: URL, match: RegExpExecAr
   }
   const auth = req.headers.authorization;
   if (auth !== s.token) return { status: 401, body: { message: 'Unauthorized', errors: [] } };
-  const wait = s.faults.rateLimit ? throttle(s, auth) : undefined;
+  let wait = s.faults.rateLimit ? throttle(s, auth) : undefined;
+  if ((s.faults.throttleBurst ?? 0) > 0) {
+    s.faults.throttleBurst = (s.faults.throttleBurst ?? 0) - 1;
+    wait = 1;
+  }
   if (wait !== undefined) {
+    s.counters.throttled++;
     const body = { message: 'Too Many Requests', errors: [{ code: '429', message: '请求过于频繁，请稍后再试' }] };
     return { status: 429, body, headers: { 'retry-after': String(wait) } };
   }
@@ -266,7 +273,7 @@ export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions =
     jobsByKey: new Map(),
     jobsById: new Map(),
     buckets: new Map(),
-    counters: { apiRequests: 0, downloads: 0, jobsCreated: 0 },
+    counters: { apiRequests: 0, downloads: 0, jobsCreated: 0, throttled: 0 },
     faults: { ...options.faults },
     origin: '',
   };

@@ -131,11 +131,15 @@ describe('segment export state machine', () => {
     runtime = await startExportRuntime({
       pollsUntilDone: 4,
       files: [{ rows: 100 }],
-      faults: { serverErrors: 3, rateLimit: true },
+      faults: { serverErrors: 3, rateLimit: true, throttleBurst: 4 },
     });
     const { body } = await exportOutcome(runtime, await startExport(runtime, segment));
     expect(body.status).toBe('SUCCEEDED');
-    expect(runtime.growingio!.stats().apiRequests).toBeGreaterThanOrEqual(4 + 3);
+    const stats = runtime.growingio!.stats();
+    // 3 × 503, then a burst of 4 × 429 (more than one Lambda's in-call retries), then the job's own polls.
+    expect(stats.throttled).toBeGreaterThanOrEqual(4);
+    expect(stats.apiRequests).toBeGreaterThanOrEqual(3 + 4 + 5);
+    expect(runtime.logs.some((line) => line.includes('GrowingIoThrottled'))).toBe(true);
   });
 
   it('times out by name after POLL_MAX_ATTEMPTS polls', async () => {
