@@ -89,7 +89,7 @@ describe('GrowingIO emulator: API', () => {
       expect(Number(url.searchParams.get('expires'))).toBeGreaterThan(Date.now());
     }
     expect((await api('?parameters=open_id')).body.id).not.toBe(answers[0]!.id); // other parameters, other job
-    expect(emu!.stats()).toEqual({ apiRequests: 5, downloads: 0, jobsCreated: 2 });
+    expect(emu!.stats()).toEqual({ apiRequests: 5, downloads: 0, jobsCreated: 2, throttled: 0 });
   });
 
   it('turns done after secondsUntilDone on its clock', async () => {
