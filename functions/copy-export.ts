@@ -3,11 +3,12 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createS3Client } from '../lib/aws.ts';
-import { type Config, configSecrets, getConfig } from '../lib/config.ts';
+import { type Config, getConfig } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { copyExportToS3, type Manifest } from '../lib/export/copy-to-s3.ts';
 import { copyExportInput, parseTaskInput } from '../lib/export/task-input.ts';
-import { createLogger, type Logger } from '../lib/log.ts';
+import type { Logger } from '../lib/log.ts';
+import { functionLogger } from './middleware/logger.ts';
 
 export interface CopyExportDeps {
   config?: Config;
@@ -18,9 +19,7 @@ export interface CopyExportDeps {
 
 export function createCopyExportHandler(deps: CopyExportDeps = {}) {
   const config = deps.config ?? getConfig();
-  const logger =
-    deps.logger ??
-    createLogger({ level: config.LOG_LEVEL, secrets: configSecrets(config), base: { fn: 'copyExport' } });
+  const logger = deps.logger ?? functionLogger(config, 'copyExport');
   const s3 = deps.s3 ?? createS3Client({ endpoint: config.S3_ENDPOINT, region: config.AWS_REGION });
 
   const core = async (event: unknown, _context: Context): Promise<Manifest> => {

@@ -3,11 +3,12 @@ import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, type SFN
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createSfnClient } from '../lib/aws.ts';
-import { type Config, configSecrets, getConfig, requireSettings } from '../lib/config.ts';
+import { type Config, getConfig, requireSettings } from '../lib/config.ts';
 import { NotFound, UpstreamError } from '../lib/errors.ts';
 import { assertExportId, executionArnFor } from '../lib/export/execution.ts';
-import { createLogger, type Logger } from '../lib/log.ts';
+import type { Logger } from '../lib/log.ts';
 import { type HttpEvent, type HttpResult, httpErrors, jsonResponse } from './middleware/http.ts';
+import { functionLogger } from './middleware/logger.ts';
 
 export interface GetExportDeps {
   config?: Config;
@@ -37,8 +38,7 @@ export function readableCause(cause: string | undefined): string {
 
 export function createGetExportHandler(deps: GetExportDeps = {}) {
   const config = deps.config ?? getConfig();
-  const logger =
-    deps.logger ?? createLogger({ level: config.LOG_LEVEL, secrets: configSecrets(config), base: { fn: 'getExport' } });
+  const logger = deps.logger ?? functionLogger(config, 'getExport');
   const sfn = deps.sfn ?? createSfnClient({ endpoint: config.SFN_ENDPOINT, region: config.AWS_REGION });
 
   async function describe(exportId: string): Promise<ExportStatus> {

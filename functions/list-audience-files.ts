@@ -4,14 +4,15 @@ import type { SSMClientConfig } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import ssm from '@middy/ssm';
 import type { Context } from 'aws-lambda';
-import { type Config, configSecrets, getConfig } from '../lib/config.ts';
+import { type Config, getConfig } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 import type { Clock, Fetch } from '../lib/http.ts';
-import { createLogger, type Logger } from '../lib/log.ts';
+import type { Logger } from '../lib/log.ts';
 import { createTencentClient } from '../lib/tencent/client.ts';
 import { listAudienceFiles } from '../lib/tencent/listing.ts';
 import { parseListingQuery } from '../lib/tencent/query.ts';
 import { type HttpEvent, type HttpResult, httpErrors, jsonResponse, queryOf } from './middleware/http.ts';
+import { functionLogger } from './middleware/logger.ts';
 
 export interface ListAudienceFilesDeps {
   config?: Config;
@@ -33,13 +34,7 @@ const TOKEN_CACHE_MS = 5 * 60_000;
 
 export function createListAudienceFilesHandler(deps: ListAudienceFilesDeps = {}) {
   const { config, configError } = loadConfig(deps);
-  const logger =
-    deps.logger ??
-    createLogger({
-      level: config?.LOG_LEVEL ?? 'info',
-      secrets: config ? configSecrets(config) : [],
-      base: { function: 'listAudienceFiles' },
-    });
+  const logger = deps.logger ?? functionLogger(config, 'listAudienceFiles');
 
   const core = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     if (!config) throw configError;

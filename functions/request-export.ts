@@ -1,14 +1,15 @@
 // requestExport (state machine Task): one GrowingIO call; returns the job status and when to poll next.
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type Config, configSecrets, getConfig } from '../lib/config.ts';
+import { type Config, getConfig } from '../lib/config.ts';
 import { GrowingIoExportFailed, GrowingIoUnavailable } from '../lib/errors.ts';
 import { assertPollsLeft, nextPollSeconds, type PollPolicy } from '../lib/export/poll-policy.ts';
 import { parseTaskInput, requestExportInput } from '../lib/export/task-input.ts';
 import { createGrowingIoClient } from '../lib/growingio/client.ts';
 import type { ExportStatus } from '../lib/growingio/types.ts';
 import type { Fetch } from '../lib/http.ts';
-import { createLogger, type Logger } from '../lib/log.ts';
+import type { Logger } from '../lib/log.ts';
+import { functionLogger } from './middleware/logger.ts';
 import { secretToContext } from './middleware/secret.ts';
 
 export interface RequestExportDeps {
@@ -39,9 +40,7 @@ type TokenContext = Context & { growingIoToken?: string };
 
 export function createRequestExportHandler(deps: RequestExportDeps = {}) {
   const config = deps.config ?? getConfig();
-  const logger =
-    deps.logger ??
-    createLogger({ level: config.LOG_LEVEL, secrets: configSecrets(config), base: { fn: 'requestExport' } });
+  const logger = deps.logger ?? functionLogger(config, 'requestExport');
   const policy: PollPolicy = {
     initialSeconds: config.POLL_INITIAL_SECONDS,
     maxSeconds: config.POLL_MAX_SECONDS,

@@ -3,12 +3,13 @@ import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from 
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createSfnClient } from '../lib/aws.ts';
-import { type Config, configSecrets, getConfig, requireSettings } from '../lib/config.ts';
+import { type Config, getConfig, requireSettings } from '../lib/config.ts';
 import { BadRequest, Conflict, UpstreamError } from '../lib/errors.ts';
 import { buildExecutionInput, type ExecutionInput, executionArnFor, exportIdFor } from '../lib/export/execution.ts';
 import { type ExportRequest, parseExportRequest, requestFingerprint } from '../lib/export/request.ts';
-import { createLogger, type Logger } from '../lib/log.ts';
+import type { Logger } from '../lib/log.ts';
 import { errorResponse, type HttpEvent, headerOf, jsonBodyOf, jsonResponse } from './middleware/http.ts';
+import { functionLogger } from './middleware/logger.ts';
 
 export interface StartExportDeps {
   config?: Config;
@@ -78,9 +79,7 @@ function statusUrlFor(event: unknown, exportId: string): string {
 
 export function createStartExportHandler(deps: StartExportDeps = {}) {
   const config = deps.config ?? getConfig();
-  const logger =
-    deps.logger ??
-    createLogger({ level: config.LOG_LEVEL, secrets: configSecrets(config), base: { fn: 'startExport' } });
+  const logger = deps.logger ?? functionLogger(config, 'startExport');
   const sfn = deps.sfn ?? createSfnClient({ endpoint: config.SFN_ENDPOINT, region: config.AWS_REGION });
   const now = deps.now ?? (() => new Date());
 
