@@ -1,6 +1,7 @@
 // The only reader of process.env: parses and validates every setting once, at cold start.
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { fieldErrors, summarizeFieldErrors } from './validation.ts';
 
 const optionalString = z
   .string()
@@ -66,12 +67,8 @@ export type Env = Record<string, string | undefined>;
 export function parseConfig(env: Env): Config {
   const result = schema.safeParse(env);
   if (result.success) return Object.freeze(result.data);
-  const errors = result.error.issues.map((issue) => ({
-    field: issue.path.join('.'),
-    message: issue.message,
-  }));
-  const summary = errors.map((error) => `${error.field}: ${error.message}`).join('; ');
-  throw new ConfigError(`Invalid configuration: ${summary}`, { errors });
+  const errors = fieldErrors(result.error);
+  throw new ConfigError(`Invalid configuration: ${summarizeFieldErrors(errors, ': ')}`, { errors });
 }
 
 let cached: Config | undefined;

@@ -1,6 +1,7 @@
 // The one export-request schema shared by HTTP, EventBridge schedules and direct invokes.
 import { z } from 'zod';
-import { BadRequest, type FieldError } from '../errors.ts';
+import { BadRequest } from '../errors.ts';
+import { fieldErrors, summarizeFieldErrors } from '../validation.ts';
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const PARAMETER = /^[A-Za-z0-9_]{1,64}$/;
@@ -48,14 +49,8 @@ export function parseExportRequest(input: unknown): ExportRequest {
   }
   const result = exportRequestSchema.safeParse(input);
   if (result.success) return result.data;
-  const errors: FieldError[] = result.error.issues.map((issue) => {
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-    const path = [...issue.path, ...(keys.length === 1 ? keys : [])].join('.');
-    const message = keys.length > 0 ? `unknown field${keys.length > 1 ? `s ${keys.join(', ')}` : ''}` : issue.message;
-    return { field: path || undefined, message };
-  });
-  const summary = errors.map((error) => (error.field ? `${error.field} ${error.message}` : error.message)).join('; ');
-  throw new BadRequest(`Invalid export request: ${summary}`, { errors });
+  const errors = fieldErrors(result.error);
+  throw new BadRequest(`Invalid export request: ${summarizeFieldErrors(errors)}`, { errors });
 }
 
 /** The part of a request that defines *what* is exported; two requests with equal fingerprints are the same export. */

@@ -1,6 +1,7 @@
 // The payloads the state machine hands to its Task Lambdas, validated so a bad hand-off fails by name.
 import { z } from 'zod';
 import { BadRequest } from '../errors.ts';
+import { fieldErrors, summarizeFieldErrors } from '../validation.ts';
 import { exportRequestSchema } from './request.ts';
 
 const stateRequest = exportRequestSchema.extend({
@@ -27,11 +28,6 @@ export type StateRequest = z.output<typeof stateRequest>;
 export function parseTaskInput<T extends z.ZodType>(schema: T, input: unknown, task: string): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const errors = result.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message }));
-  throw new BadRequest(
-    `${task} received an invalid payload: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
-    {
-      errors,
-    },
-  );
+  const errors = fieldErrors(result.error);
+  throw new BadRequest(`${task} received an invalid payload: ${summarizeFieldErrors(errors)}`, { errors });
 }
