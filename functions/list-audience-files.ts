@@ -2,7 +2,6 @@
 
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
-import ssm from '@middy/ssm';
 import type { Context } from 'aws-lambda';
 import { type Config, getConfig } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
@@ -13,6 +12,7 @@ import { listAudienceFiles } from '../lib/tencent/listing.ts';
 import { parseListingQuery } from '../lib/tencent/query.ts';
 import { type HttpEvent, type HttpResult, httpErrors, jsonResponse, queryOf } from './middleware/http.ts';
 import { functionLogger } from './middleware/logger.ts';
+import { ssmSecret } from './middleware/secret.ts';
 
 export interface ListAudienceFilesDeps {
   config?: Config;
@@ -29,8 +29,6 @@ export interface ListAudienceFilesDeps {
 
 /** Key under which @middy/ssm puts the decrypted token on the Lambda context. */
 const TOKEN_KEY = 'tencentAccessToken';
-/** SSM reads are cached this long per container: token rotation shows up within 5 minutes. */
-const TOKEN_CACHE_MS = 5 * 60_000;
 
 export function createListAudienceFilesHandler(deps: ListAudienceFilesDeps = {}) {
   const { config, configError } = loadConfig(deps);
@@ -72,14 +70,7 @@ export function createListAudienceFilesHandler(deps: ListAudienceFilesDeps = {})
 function tokenMiddleware(deps: ListAudienceFilesDeps, config: Config | undefined) {
   const parameter = config?.TENCENT_ACCESS_TOKEN_PARAMETER;
   if (deps.accessToken || config?.TENCENT_ACCESS_TOKEN || !parameter) return undefined;
-  return ssm({
-    fetchData: { [TOKEN_KEY]: parameter },
-    cacheExpiry: TOKEN_CACHE_MS,
-    // middy's cache is process-wide: key it by parameter so two handlers never share a token.
-    cacheKey: `ssm:${parameter}`,
-    setToContext: true,
-    ...(deps.ssmClientOptions ? { awsClientOptions: deps.ssmClientOptions } : {}),
-  });
+  return ssmSecret(TOKEN_KEY, parameter, { ssmClientOptions: deps.ssmClientOptions as Record<string, unknown> });
 }
 
 /** The Lambda entry (serverless.yml: functions/list-audience-files.handler). */

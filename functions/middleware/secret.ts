@@ -17,6 +17,25 @@ export interface SecretSource {
   ssmClientOptions?: Record<string, unknown>;
 }
 
+/** SSM read cache: a rotated secret is picked up within this long. */
+export const SECRET_CACHE_MS = 5 * 60_000;
+
+/** @middy/ssm reading one SecureString (decrypted) onto `context[contextKey]`, cached per container. */
+export function ssmSecret(
+  contextKey: string,
+  parameterName: string,
+  options: { cacheExpiryMs?: number; ssmClientOptions?: Record<string, unknown> } = {},
+) {
+  return ssm({
+    fetchData: { [contextKey]: parameterName },
+    setToContext: true,
+    cacheExpiry: options.cacheExpiryMs ?? SECRET_CACHE_MS,
+    // middy's cache is process-wide: key it by parameter so two handlers never share a secret.
+    cacheKey: `ssm:${parameterName}`,
+    ...(options.ssmClientOptions ? { awsClientOptions: options.ssmClientOptions } : {}),
+  });
+}
+
 /** Middlewares to `.use()` in order; the secret is then `context[contextKey]` and is redacted from logs. */
 export function secretToContext<E, R>(source: SecretSource): MiddlewareObj<E, R>[] {
   const { contextKey, value, parameterName, logger } = source;
@@ -34,14 +53,7 @@ export function secretToContext<E, R>(source: SecretSource): MiddlewareObj<E, R>
         logger.addSecret(secret);
       },
     };
-    const fetcher = ssm({
-      fetchData: { [contextKey]: parameterName },
-      setToContext: true,
-      cacheExpiry: source.cacheExpiryMs ?? 5 * 60_000,
-      // middy's cache is process-wide: key it by parameter so two handlers never share a secret.
-      cacheKey: `ssm:${parameterName}`,
-      ...(source.ssmClientOptions ? { awsClientOptions: source.ssmClientOptions } : {}),
-    }) as MiddlewareObj<E, R>;
+    const fetcher = ssmSecret(contextKey, parameterName, source) as MiddlewareObj<E, R>;
     return [fetcher, register];
   }
   const [valueSetting, parameterSetting] = source.settings;
