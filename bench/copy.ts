@@ -2,8 +2,8 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { csvByteLength } from '../local/csv-generator.ts';
-import { columnsFor, startGrowingIoEmulator } from '../local/growingio-emulator.ts';
+import { csvByteLength } from '../local/emulators/csv-generator.ts';
+import { columnsFor, startGrowingIoEmulator } from '../local/emulators/growingio.ts';
 import { bundle } from './bundle.ts';
 import type { ChildResult, ChildSpec, CopyMode } from './copy-child.ts';
 import { runNode } from './node-child.ts';

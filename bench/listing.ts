@@ -3,7 +3,7 @@ import { parseConfig } from '../lib/config.ts';
 import { createTencentClient } from '../lib/tencent/client.ts';
 import { parseFiltering } from '../lib/tencent/filter.ts';
 import { type ListingQuery, listAudienceFiles } from '../lib/tencent/listing.ts';
-import { startTencentEmulator, type TencentEmulator } from '../local/tencent-emulator.ts';
+import { startTencentEmulator, type TencentEmulator } from '../local/emulators/tencent.ts';
 import { type BenchResult, fmt, median, percentile, progress, type Row, ratio } from './results.ts';
 
 const ACCOUNT = 20_001;

@@ -6,8 +6,8 @@ import { buildExecutionInput } from '../lib/export/execution.ts';
 import { nextPollSeconds, type PollPolicy, totalWaitSeconds } from '../lib/export/poll-policy.ts';
 import { parseExportRequest } from '../lib/export/request.ts';
 import { silentLogger } from '../lib/log.ts';
-import { startGrowingIoEmulator } from '../local/growingio-emulator.ts';
-import { createLocalStateMachine } from '../local/state-machine.ts';
+import { createLocalStateMachine } from '../local/aws/state-machine.ts';
+import { startGrowingIoEmulator } from '../local/emulators/growingio.ts';
 import { type BenchResult, fmt, progress, type Row } from './results.ts';
 
 const JOBS = [

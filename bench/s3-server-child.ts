@@ -1,5 +1,5 @@
 // Runs one S3 target (the discarding sink or s3rver) in its own process, so it never shares an event loop with the emulator.
-import { startLocalS3 } from '../local/s3.ts';
+import { startLocalS3 } from '../local/aws/s3.ts';
 import { startS3Sink } from './s3-sink.ts';
 
 /** argv: `sink` | `s3rver <directory> <bucket>`; prints `{"endpoint": …}` once listening, stops on SIGTERM. */

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The `audience-pipeline` command: runs local/cli.ts on Node 24 (type stripping), even where `node` on PATH is older.
+// The `audience-pipeline` command: runs local/cli/main.ts on Node 24 (type stripping), even where `node` on PATH is older.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../local/cli.ts', import.meta.url));
+const cli = fileURLToPath(new URL('../local/cli/main.ts', import.meta.url));
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major > 23 || (major === 22 && minor >= 18) || (major === 23 && minor >= 6)) {
   await import(cli);

@@ -11,10 +11,14 @@ import { createStartExportHandler } from '../functions/start-export.ts';
 import { createS3Client, createSfnClient } from '../lib/aws.ts';
 import { type Config, configSecrets, type Env, parseConfig } from '../lib/config.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import { type GrowingIoEmulator, type GrowingIoEmulatorOptions, startGrowingIoEmulator } from './growingio-emulator.ts';
-import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from './s3.ts';
-import { type LocalSfn, startLocalSfn } from './sfn-service.ts';
-import { startTencentEmulator, type TencentEmulator, type TencentEmulatorOptions } from './tencent-emulator.ts';
+import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from './aws/s3.ts';
+import { type LocalSfn, startLocalSfn } from './aws/sfn-service.ts';
+import {
+  type GrowingIoEmulator,
+  type GrowingIoEmulatorOptions,
+  startGrowingIoEmulator,
+} from './emulators/growingio.ts';
+import { startTencentEmulator, type TencentEmulator, type TencentEmulatorOptions } from './emulators/tencent.ts';
 
 export const LOCAL_BUCKET = 'audience-exports';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -17,7 +17,7 @@ import {
   type GrowingIoEmulator,
   type GrowingIoEmulatorOptions,
   startGrowingIoEmulator,
-} from '../../local/growingio-emulator.ts';
+} from '../../local/emulators/growingio.ts';
 import { fakeClock as makeFakeClock } from '../helpers/fake-clock.ts';
 
 const TOKEN = 'gio-secret-token-8c1f2e';

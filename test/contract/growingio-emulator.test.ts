@@ -5,7 +5,7 @@ import {
   type GrowingIoEmulator,
   type GrowingIoEmulatorOptions,
   startGrowingIoEmulator,
-} from '../../local/growingio-emulator.ts';
+} from '../../local/emulators/growingio.ts';
 
 // The emulator checked against the seed document with plain HTTP (no project client involved).
 const TOKEN = 'emu-token-5d2c';

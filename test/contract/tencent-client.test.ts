@@ -10,7 +10,7 @@ import {
 } from '../../lib/errors.ts';
 import type { Clock } from '../../lib/http.ts';
 import { createTencentClient, type TencentClientOptions } from '../../lib/tencent/client.ts';
-import { startTencentEmulator, type TencentEmulator } from '../../local/tencent-emulator.ts';
+import { startTencentEmulator, type TencentEmulator } from '../../local/emulators/tencent.ts';
 
 const ACCOUNT = 501;
 const TRACE_ID = /^[0-9a-f]{32}$/;

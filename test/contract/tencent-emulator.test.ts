@@ -1,7 +1,7 @@
 // The emulator's own rules, checked with raw HTTP so they hold whatever the client does.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTencentEmulator, type TencentEmulator } from '../../local/tencent-emulator.ts';
+import { startTencentEmulator, type TencentEmulator } from '../../local/emulators/tencent.ts';
 
 interface TencentBody {
   code: number;

@@ -8,7 +8,7 @@ import { matchesAll, parseFiltering } from '../../lib/tencent/filter.ts';
 import { parseAudienceFile } from '../../lib/tencent/items.ts';
 import { type Listing, listAudienceFiles } from '../../lib/tencent/listing.ts';
 import { parseListingQuery } from '../../lib/tencent/query.ts';
-import { startTencentEmulator, type TencentEmulator } from '../../local/tencent-emulator.ts';
+import { startTencentEmulator, type TencentEmulator } from '../../local/emulators/tencent.ts';
 
 const NAMED = 61; // process_status as names
 const NUMBERED = 62; // process_status as numbers

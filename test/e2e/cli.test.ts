@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGrowingIoEmulator } from '../../local/growingio-emulator.ts';
+import { startLocalS3 } from '../../local/aws/s3.ts';
+import { startGrowingIoEmulator } from '../../local/emulators/growingio.ts';
 import { LOCAL_BUCKET } from '../../local/runtime.ts';
-import { startLocalS3 } from '../../local/s3.ts';
 import { cleanEnv, ROOT, run, runCli, waitForStderr } from '../helpers/spawn-cli.ts';
 
 let workDir: string;
@@ -46,7 +46,7 @@ describe('npm start', () => {
 
 describe('audience-pipeline serve', () => {
   it('accepts POST /exports, reports SUCCEEDED on GET /exports/{id}, lists audience files, stops on Ctrl-C', async () => {
-    const server = run(process.execPath, [join(ROOT, 'local/cli.ts'), 'serve', '--port', '0'], {
+    const server = run(process.execPath, [join(ROOT, 'local/cli/main.ts'), 'serve', '--port', '0'], {
       cwd: workDir,
       env: cleanEnv({ POLL_INITIAL_SECONDS: '1', POLL_MAX_SECONDS: '1' }),
     });

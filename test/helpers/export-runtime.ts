@@ -5,9 +5,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { StartedExport } from '../../functions/start-export.ts';
 import type { Env } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
-import type { GrowingIoEmulatorOptions } from '../../local/growingio-emulator.ts';
+import { localContext } from '../../local/aws/state-machine.ts';
+import type { GrowingIoEmulatorOptions } from '../../local/emulators/growingio.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
-import { localContext } from '../../local/state-machine.ts';
 
 export interface ExportRuntime extends LocalRuntime {
   logs: string[];

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = fileURLToPath(new URL('../../local/cli.ts', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../local/cli/main.ts', import.meta.url));
 
 /** The environment of a fresh shell: no real-service settings leak in from the test runner. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

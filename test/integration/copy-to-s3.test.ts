@@ -13,7 +13,7 @@ import {
   exportKeyPrefix,
 } from '../../lib/export/copy-to-s3.ts';
 import { createLogger } from '../../lib/log.ts';
-import { type LocalS3, startLocalS3 } from '../../local/s3.ts';
+import { type LocalS3, startLocalS3 } from '../../local/aws/s3.ts';
 import { type FileServer, startFileServer } from '../helpers/file-server.ts';
 
 const BUCKET = 'exports';

@@ -5,7 +5,7 @@ import { createListAudienceFilesHandler } from '../../functions/list-audience-fi
 import type { HttpEvent, HttpResult } from '../../functions/middleware/http.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
-import { startTencentEmulator, type TencentEmulator } from '../../local/tencent-emulator.ts';
+import { startTencentEmulator, type TencentEmulator } from '../../local/emulators/tencent.ts';
 import { startFakeSsm } from '../helpers/fake-ssm.ts';
 
 const PARAMETER = '/audience-pipeline/test/tencent-access-token';

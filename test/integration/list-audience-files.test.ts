@@ -6,7 +6,7 @@ import type { HttpEvent, HttpResult } from '../../functions/middleware/http.ts';
 import { type Env, parseConfig } from '../../lib/config.ts';
 import type { Clock } from '../../lib/http.ts';
 import { createLogger } from '../../lib/log.ts';
-import { startTencentEmulator, type TencentEmulator } from '../../local/tencent-emulator.ts';
+import { startTencentEmulator, type TencentEmulator } from '../../local/emulators/tencent.ts';
 
 const SMALL = 10_001;
 const BIG = 10_003;

@@ -10,7 +10,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalSfn, startLocalSfn } from '../../local/sfn-service.ts';
+import { type LocalSfn, startLocalSfn } from '../../local/aws/sfn-service.ts';
 
 let sfn: LocalSfn | undefined;
 afterEach(async () => {

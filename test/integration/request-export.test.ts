@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequestExportHandler } from '../../functions/request-export.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
-import { type GrowingIoEmulator, startGrowingIoEmulator } from '../../local/growingio-emulator.ts';
-import { localContext } from '../../local/state-machine.ts';
+import { localContext } from '../../local/aws/state-machine.ts';
+import { type GrowingIoEmulator, startGrowingIoEmulator } from '../../local/emulators/growingio.ts';
 import { startFakeSsm } from '../helpers/fake-ssm.ts';
 
 const PARAMETER = '/audience-pipeline/test/growingio-token';

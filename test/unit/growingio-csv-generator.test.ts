@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type CsvFileSpec, csvByteLength, csvStream, describeCsv } from '../../local/csv-generator.ts';
+import { type CsvFileSpec, csvByteLength, csvStream, describeCsv } from '../../local/emulators/csv-generator.ts';
 
 const COLUMNS = ['user_id', 'open_id', 'user_name', 'role', 'city', 'phone', 'address', 'remark', 'mystery'];
 

@@ -1,7 +1,7 @@
 // The packaged CloudFormation template (default stage params): spec-valid, valid ASL, least privilege, secure defaults.
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_ACCOUNT, loadDefinition } from '../../local/state-machine.ts';
+import { LOCAL_ACCOUNT, loadDefinition } from '../../local/aws/state-machine.ts';
 import {
   deployedView,
   packagedDefinition,

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../lib/aws.ts';
+import { createS3Client } from '../../lib/aws.ts';
 
 export interface LocalS3 {
   /** e.g. http://127.0.0.1:PORT — give it to S3_ENDPOINT or createS3Client. */

@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { parse } from 'yaml';
 
-export const ASL_PATH = new URL('../statemachines/segment-export.asl.yml', import.meta.url);
+export const ASL_PATH = new URL('../../statemachines/segment-export.asl.yml', import.meta.url);
 export const LOCAL_ACCOUNT = '000000000000';
 
 export type TaskHandler = (event: unknown, context: Context) => Promise<unknown>;

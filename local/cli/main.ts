@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The audience-pipeline CLI: export, audience-files, serve and emulate, on one machine or against real services.
 import { parseArgs } from 'node:util';
-import { environment } from '../lib/config.ts';
-import { AppError } from '../lib/errors.ts';
-import { redactText } from '../lib/log.ts';
+import { environment } from '../../lib/config.ts';
+import { AppError } from '../../lib/errors.ts';
+import { redactText } from '../../lib/log.ts';
 import { runAudienceFiles, runEmulate, runExport, runServe, UsageError } from './commands.ts';
 
 export const USAGE = `Usage:

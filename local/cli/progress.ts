@@ -1,6 +1,6 @@
 // Live progress on stderr: poll status while GrowingIO works, then a bar per file while copying.
-import type { PollResult } from '../functions/request-export.ts';
-import type { CopyProgress } from '../lib/export/copy-to-s3.ts';
+import type { PollResult } from '../../functions/request-export.ts';
+import type { CopyProgress } from '../../lib/export/copy-to-s3.ts';
 
 const MiB = 1024 * 1024;
 

@@ -1,19 +1,19 @@
-// What each CLI command does; local/cli.ts only parses the command line and maps outcomes to exit codes.
+// What each CLI command does; local/cli/main.ts only parses the command line and maps outcomes to exit codes.
 import { once } from 'node:events';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { readableCause } from '../functions/get-export.ts';
-import { createListAudienceFilesHandler } from '../functions/list-audience-files.ts';
-import type { StartedExport } from '../functions/start-export.ts';
-import { type Env, parseConfig } from '../lib/config.ts';
-import { createLogger, type Logger, silentLogger } from '../lib/log.ts';
-import type { GrowingIoEmulatorOptions } from './growingio-emulator.ts';
-import { startGrowingIoEmulator } from './growingio-emulator.ts';
-import { startHttpApi, toHttpApiEvent } from './http-api.ts';
+import { readableCause } from '../../functions/get-export.ts';
+import { createListAudienceFilesHandler } from '../../functions/list-audience-files.ts';
+import type { StartedExport } from '../../functions/start-export.ts';
+import { type Env, parseConfig } from '../../lib/config.ts';
+import { createLogger, type Logger, silentLogger } from '../../lib/log.ts';
+import { localContext } from '../aws/state-machine.ts';
+import type { GrowingIoEmulatorOptions } from '../emulators/growingio.ts';
+import { startGrowingIoEmulator } from '../emulators/growingio.ts';
+import { startTencentEmulator } from '../emulators/tencent.ts';
+import { startHttpApi, toHttpApiEvent } from '../http-api.ts';
+import { type LocalRuntime, realServices, startLocalRuntime } from '../runtime.ts';
 import { createProgressReporter, formatBytes } from './progress.ts';
-import { type LocalRuntime, realServices, startLocalRuntime } from './runtime.ts';
-import { localContext } from './state-machine.ts';
-import { startTencentEmulator } from './tencent-emulator.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
