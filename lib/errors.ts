@@ -1,4 +1,5 @@
-// The AppError tree: each class name is also the ASL ErrorEquals name; statusCode/expose drive HTTP answers.
+// The AppError tree: each class name is also the ASL ErrorEquals name; statusCode/expose drive HTTP answers,
+// `retryable` drives lib/retry.ts (a class default, `static transient`, that one instance may override).
 
 export interface FieldError {
   field?: string;
@@ -10,20 +11,31 @@ export interface AppErrorOptions {
   errors?: FieldError[];
   /** Extra, already-redacted facts safe to show a caller (upstream code, trace id…). */
   details?: Record<string, unknown>;
+  /** Overrides the class default (`transient`) for this one error. */
+  retryable?: boolean;
+  /** How long the upstream asked us to wait before trying again (Retry-After). */
+  retryAfterMs?: number;
 }
 
 export class AppError extends Error {
+  /** Whether errors of this class are worth another try by default (throttling, outages, timeouts). */
+  static readonly transient: boolean = false;
   override name = 'AppError';
   statusCode = 500;
   /** When true the message is safe to show to an HTTP caller. */
   expose = false;
   errors: FieldError[];
   details: Record<string, unknown>;
+  /** Another attempt may succeed; read by isRetryable (lib/retry.ts). */
+  retryable: boolean;
+  retryAfterMs?: number;
 
   constructor(message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.errors = options.errors ?? [];
     this.details = options.details ?? {};
+    this.retryable = options.retryable ?? (new.target as typeof AppError).transient;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -58,12 +70,14 @@ export class QueryTooBroad extends AppError {
 
 /** Generic transport failures raised by lib/http.ts. */
 export class HttpTimeout extends AppError {
+  static override readonly transient = true;
   override name = 'HttpTimeout';
   override statusCode = 504;
   override expose = true;
 }
 
 export class HttpNetworkError extends AppError {
+  static override readonly transient = true;
   override name = 'HttpNetworkError';
   override statusCode = 503;
   override expose = true;
@@ -85,11 +99,13 @@ export class GrowingIoExportFailed extends UpstreamError {
 }
 
 export class GrowingIoThrottled extends UpstreamError {
+  static override readonly transient = true;
   override name = 'GrowingIoThrottled';
   override statusCode = 503;
 }
 
 export class GrowingIoUnavailable extends UpstreamError {
+  static override readonly transient = true;
   override name = 'GrowingIoUnavailable';
   override statusCode = 503;
 }
@@ -106,8 +122,15 @@ export class DownloadLinkExpired extends UpstreamError {
   override name = 'DownloadLinkExpired';
 }
 
+/** A download broke (5xx, 429, network, truncated body): fetching the file again may work. */
 export class DownloadFailed extends UpstreamError {
+  static override readonly transient = true;
   override name = 'DownloadFailed';
+}
+
+/** A download that will fail the same way every time (404, an unsupported encoding): never retried. */
+export class DownloadRefused extends UpstreamError {
+  override name = 'DownloadRefused';
 }
 
 export class ExportTimedOut extends UpstreamError {
@@ -120,6 +143,7 @@ export class TencentAuthError extends UpstreamError {
 }
 
 export class TencentRateLimited extends UpstreamError {
+  static override readonly transient = true;
   override name = 'TencentRateLimited';
   override statusCode = 503;
 }
@@ -129,6 +153,7 @@ export class TencentApiError extends UpstreamError {
 }
 
 export class TencentUnavailable extends UpstreamError {
+  static override readonly transient = true;
   override name = 'TencentUnavailable';
   override statusCode = 503;
 }
@@ -140,6 +165,13 @@ export class ExportStorageFailed extends AppError {
   override expose = true;
 }
 
+/** The caller's abort signal fired (a Lambda deadline, a cancelled request): the work stopped where it was. */
+export class OperationAborted extends AppError {
+  override name = 'OperationAborted';
+  override statusCode = 503;
+  override expose = true;
+}
+
 /** A short, serialisable view of an error for logs, manifests and HTTP bodies. */
 export function describeError(error: unknown): { name: string; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message };
@@ -148,6 +180,7 @@ export function describeError(error: unknown): { name: string; message: string }
 
 /** Tencent did not answer within the request timeout, even after retries. */
 export class TencentTimeout extends UpstreamError {
+  static override readonly transient = true;
   override name = 'TencentTimeout';
   override statusCode = 504;
 }

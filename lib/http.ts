@@ -1,25 +1,18 @@
-// fetch with a per-request timeout and retries (429, 5xx, network) using full-jitter backoff and Retry-After.
-import { HttpNetworkError, HttpTimeout } from './errors.ts';
+// fetch with a per-request timeout and retries (429, 5xx, network) through withRetry (lib/retry.ts).
+import { AppError, HttpNetworkError, HttpTimeout } from './errors.ts';
 import { redactUrl } from './log.ts';
+import { anySignal, type Clock, systemClock, withRetry } from './retry.ts';
+
+export { type Clock, systemClock } from './retry.ts';
 
 export type Fetch = typeof fetch;
-
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 export interface RetryOptions {
   /** Total attempts including the first; 1 disables retries. */
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** Retry-After values above this are capped (a caller may rather give up and reschedule). */
+  /** A Retry-After above this is not waited out: the answer goes back to the caller (who may reschedule). */
   maxRetryAfterMs?: number;
   timeoutMs?: number;
 }
@@ -28,12 +21,12 @@ export interface HttpDeps {
   fetch?: Fetch;
   clock?: Clock;
   random?: () => number;
-  onRetry?: (info: RetryInfo) => void;
+  onRetry?: (info: HttpRetryInfo) => void;
   /** Secret values to redact from any error message built here. */
   secrets?: readonly string[];
 }
 
-export interface RetryInfo {
+export interface HttpRetryInfo {
   attempt: number;
   delayMs: number;
   reason: string;
@@ -53,13 +46,6 @@ export function isRetryableStatus(status: number): boolean {
   return status === 429 || (status >= 500 && status <= 599);
 }
 
-/** Full jitter: a uniform delay in [0, min(max, base·2^(attempt-1))). */
-export function backoffDelay(attempt: number, options: RetryOptions, random: () => number): number {
-  const { baseDelayMs, maxDelayMs } = { ...DEFAULT_RETRY, ...options };
-  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-  return Math.floor(random() * ceiling);
-}
-
 /** Retry-After as milliseconds from now: delta-seconds or an HTTP date; undefined when absent or invalid. */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (value === null || value.trim() === '') return undefined;
@@ -70,10 +56,22 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   return Math.max(0, date - now);
 }
 
+/** A 429/5xx answer while attempts remain; never leaves this module (the last one is returned as a Response). */
+class RetryableStatus extends AppError {
+  static override readonly transient = true;
+  override name = 'RetryableStatus';
+  readonly response: Response;
+  constructor(response: Response, retryAfterMs: number | undefined) {
+    super(`HTTP ${response.status}`, retryAfterMs === undefined ? {} : { retryAfterMs });
+    this.response = response;
+  }
+}
+
 /**
  * One HTTP exchange with retries. Resolves with the final Response (which may still be a 429/5xx once
- * attempts are exhausted, so the caller can map it); rejects with HttpTimeout / HttpNetworkError,
- * whose `cause` is the last underlying error, when no response could be had.
+ * attempts are exhausted or Retry-After is too long, so the caller can map it); rejects with HttpTimeout /
+ * HttpNetworkError, whose `cause` is the last underlying error, when no response could be had, and with
+ * OperationAborted when `init.signal` aborts.
  */
 export async function fetchWithRetry(
   url: string | URL,
@@ -82,66 +80,59 @@ export async function fetchWithRetry(
   deps: HttpDeps = {},
 ): Promise<Response> {
   const policy = { ...DEFAULT_RETRY, ...options };
-  const doFetch = deps.fetch ?? fetch;
   const clock = deps.clock ?? systemClock;
-  const random = deps.random ?? Math.random;
   const safeUrl = redactUrl(url, deps.secrets);
-
-  for (let attempt = 1; ; attempt++) {
-    let response: Response | undefined;
-    let failure: Error | undefined;
-    try {
-      response = await fetchOnce(doFetch, url, init, policy.timeoutMs, safeUrl);
-    } catch (error) {
-      if (init.signal?.aborted) throw error;
-      failure = error as Error;
-    }
-    const retryable = failure !== undefined || (response !== undefined && isRetryableStatus(response.status));
-    if (!retryable || attempt >= policy.maxAttempts) {
-      if (response) return response;
-      throw wrapFailure(failure, safeUrl, attempt);
-    }
-    let delayMs = backoffDelay(attempt, policy, random);
-    if (response) {
-      const retryAfter = parseRetryAfter(response.headers.get('retry-after'), clock.now());
-      if (retryAfter !== undefined) delayMs = Math.min(retryAfter, policy.maxRetryAfterMs);
-      await response.body?.cancel().catch(() => {});
-    }
-    const reason = response ? `HTTP ${response.status}` : (failure?.message ?? 'network error');
-    deps.onRetry?.({ attempt, delayMs, reason, url: safeUrl });
-    await clock.sleep(delayMs);
+  const signal = init.signal ?? undefined;
+  const once = { fetch: deps.fetch ?? fetch, timeoutMs: policy.timeoutMs, safeUrl };
+  try {
+    return await withRetry(
+      async () => {
+        const response = await fetchOnce(url, init, once);
+        if (!isRetryableStatus(response.status)) return response;
+        throw new RetryableStatus(response, parseRetryAfter(response.headers.get('retry-after'), clock.now()));
+      },
+      {
+        ...policy,
+        clock,
+        ...(signal ? { signal } : {}),
+        ...(deps.random ? { random: deps.random } : {}),
+        onRetry: ({ attempt, delayMs, error }) => {
+          if (error instanceof RetryableStatus) void error.response.body?.cancel().catch(() => {});
+          deps.onRetry?.({ attempt, delayMs, reason: error.message, url: safeUrl });
+        },
+      },
+    );
+  } catch (error) {
+    if (error instanceof RetryableStatus) return error.response;
+    throw error;
   }
 }
 
-async function fetchOnce(
-  doFetch: Fetch,
+/**
+ * One fetch with a timeout on the wait for response headers (body streaming has its own guards). Rejects with
+ * HttpTimeout or HttpNetworkError (both retryable); the caller's own abort reason is passed through.
+ */
+export async function fetchOnce(
   url: string | URL,
   init: RequestInit,
-  timeoutMs: number,
-  safeUrl: string,
+  options: { fetch?: Fetch; timeoutMs: number; safeUrl: string },
 ): Promise<Response> {
   const timeout = new AbortController();
+  const { timeoutMs, safeUrl } = options;
   const timer = setTimeout(
     () => timeout.abort(new HttpTimeout(`${init.method ?? 'GET'} ${safeUrl} timed out after ${timeoutMs} ms`)),
     timeoutMs,
   );
-  const signal = init.signal ? AbortSignal.any([init.signal, timeout.signal]) : timeout.signal;
   try {
-    // The timeout covers the wait for response headers; body streaming has its own guards.
-    return await doFetch(url, { ...init, signal });
+    return await (options.fetch ?? fetch)(url, { ...init, signal: anySignal(init.signal ?? undefined, timeout.signal) });
   } catch (error) {
+    if (init.signal?.aborted) throw error;
     if (timeout.signal.aborted) throw timeout.signal.reason;
-    throw error;
+    const reason = describeNetworkFailure(error as Error);
+    throw new HttpNetworkError(`Request to ${safeUrl} failed: ${reason}`, { cause: error });
   } finally {
     clearTimeout(timer);
   }
-}
-
-function wrapFailure(failure: Error | undefined, safeUrl: string, attempts: number): Error {
-  const suffix = attempts > 1 ? ` (gave up after ${attempts} attempts)` : '';
-  if (failure instanceof HttpTimeout) return new HttpTimeout(`${failure.message}${suffix}`, { cause: failure });
-  const reason = describeNetworkFailure(failure);
-  return new HttpNetworkError(`Request to ${safeUrl} failed: ${reason}${suffix}`, { cause: failure });
 }
 
 function describeNetworkFailure(failure: Error | undefined): string {

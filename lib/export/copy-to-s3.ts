@@ -5,10 +5,10 @@ import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { AppError, DownloadLinkExpired, ExportStorageFailed } from '../errors.ts';
 import { assertTrustedDownloadLink, linkExpiresAt } from '../growingio/download-links.ts';
-import { backoffDelay } from '../http.ts';
 import { type Logger, redactUrl, silentLogger } from '../log.ts';
+import { type Clock, systemClock, throwIfAborted, withRetry } from '../retry.ts';
 import { CsvRecordCounter } from './csv-records.ts';
-import { type Download, downloadFailed, isRetryableDownloadError, openDownload, reasonOf } from './download.ts';
+import { type Download, openDownload, reasonOf } from './download.ts';
 import {
   buildManifest,
   deleteObjects,
@@ -46,7 +46,6 @@ export interface CopyDeps {
   s3: S3Client;
   /** GROWINGIO_DOWNLOAD_HOSTS. */
   allowlist: readonly string[];
-  now?: () => number;
   logger?: Logger;
   /** Socket inactivity limit per download (headers and body); default 60 s. */
   timeoutMs?: number;
@@ -58,10 +57,13 @@ export interface CopyDeps {
    */
   queueSize?: number;
   onProgress?: (progress: CopyProgress) => void;
-  /** Attempts per file for 5xx / network / truncated bodies; default 3. */
+  /** Attempts per file for retryable failures (5xx, network, truncated bodies); default 3. */
   downloadAttempts?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Dates the manifest, checks link expiry and waits between attempts. */
+  clock?: Clock;
   random?: () => number;
+  /** Stops the copy (the Lambda deadline): no new download or retry; what was written is deleted; OperationAborted. */
+  signal?: AbortSignal;
 }
 
 const MiB = 1024 * 1024;
@@ -75,14 +77,14 @@ interface CopyContext {
   fileCount: number;
   /** Every key this run may have created; all of them are deleted if the export fails. */
   touched: Set<string>;
-  now: () => number;
   logger: Logger;
   timeoutMs: number;
   partSize: number;
   queueSize: number;
   attempts: number;
-  sleep: (ms: number) => Promise<void>;
+  clock: Clock;
   random: () => number;
+  signal?: AbortSignal;
   onProgress: (progress: CopyProgress) => void;
 }
 
@@ -106,7 +108,7 @@ export async function copyExportToS3(deps: CopyDeps, input: CopyExportInput): Pr
   const files: ExportFile[] = [];
   try {
     for (const job of jobs) files.push(await copyFileWithRetry(ctx, job));
-    const manifest = buildManifest(input, files, new Date(ctx.now()).toISOString());
+    const manifest = buildManifest(input, files, new Date(ctx.clock.now()).toISOString());
     const key = manifestKey(ctx.keyPrefix);
     ctx.touched.add(key);
     await writeManifest(ctx.s3, ctx.bucket, ctx.keyPrefix, manifest).catch((error: unknown) => {
@@ -132,14 +134,14 @@ function createContext(deps: CopyDeps, input: CopyExportInput, fileCount: number
     keyPrefix: exportKeyPrefix(input),
     fileCount,
     touched: new Set(),
-    now: deps.now ?? Date.now,
     logger: deps.logger ?? silentLogger,
     timeoutMs: deps.timeoutMs ?? 60_000,
     partSize: deps.partSizeBytes ?? 8 * MiB,
     queueSize: deps.queueSize ?? 2,
     attempts: Math.max(1, deps.downloadAttempts ?? 3),
-    sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    clock: deps.clock ?? systemClock,
     random: deps.random ?? Math.random,
+    ...(deps.signal ? { signal: deps.signal } : {}),
     onProgress: deps.onProgress ?? (() => {}),
   };
 }
@@ -152,38 +154,39 @@ function describeJob(ctx: CopyContext, url: URL, index: number): FileJob {
 
 function assertNotExpired(ctx: CopyContext, job: FileJob): void {
   const expiresAt = linkExpiresAt(job.url);
-  if (expiresAt !== undefined && expiresAt <= ctx.now()) {
+  if (expiresAt !== undefined && expiresAt <= ctx.clock.now()) {
     throw new DownloadLinkExpired(
       `Download link for ${job.label} expired at ${new Date(expiresAt).toISOString()}; request fresh links`,
     );
   }
 }
 
-async function copyFileWithRetry(ctx: CopyContext, job: FileJob): Promise<ExportFile> {
-  for (let attempt = 1; ; attempt++) {
-    assertNotExpired(ctx, job);
-    try {
-      return await copyFileOnce(ctx, job);
-    } catch (error) {
-      if (!isRetryableDownloadError(error)) throw error;
-      if (attempt >= ctx.attempts) {
-        throw downloadFailed(`${error.message} (gave up after ${attempt} attempts)`, false, error);
-      }
-      const delayMs = backoffDelay(attempt, RETRY_POLICY, ctx.random);
-      ctx.logger.warn('download failed; fetching the file again', {
-        key: job.key,
-        attempt,
-        delayMs,
-        reason: error.message,
-      });
-      await ctx.sleep(delayMs);
-    }
-  }
+function copyFileWithRetry(ctx: CopyContext, job: FileJob): Promise<ExportFile> {
+  return withRetry(
+    () => {
+      assertNotExpired(ctx, job);
+      return copyFileOnce(ctx, job);
+    },
+    {
+      ...RETRY_POLICY,
+      maxAttempts: ctx.attempts,
+      clock: ctx.clock,
+      random: ctx.random,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onRetry: ({ attempt, delayMs, error }) =>
+        ctx.logger.warn('download failed; fetching the file again', {
+          key: job.key,
+          attempt,
+          delayMs,
+          reason: error.message,
+        }),
+    },
+  );
 }
 
 async function copyFileOnce(ctx: CopyContext, job: FileJob): Promise<ExportFile> {
   ctx.touched.add(job.key);
-  const source = await openDownload(job, ctx.timeoutMs);
+  const source = await openDownload(job, ctx.timeoutMs, ctx.signal);
   const progress = (bytes: number, rows: number) =>
     ctx.onProgress({
       fileIndex: job.index,
@@ -206,6 +209,7 @@ async function copyFileOnce(ctx: CopyContext, job: FileJob): Promise<ExportFile>
     await upload.done();
   } catch (error) {
     await abortUpload(ctx, upload, job.key);
+    throwIfAborted(ctx.signal);
     throw source.failure() ?? storageFailed(error, job.key);
   } finally {
     tally.body.destroy();

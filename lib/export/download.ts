@@ -3,8 +3,9 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { type AppError, DownloadFailed, DownloadLinkExpired } from '../errors.ts';
+import { type AppError, DownloadFailed, DownloadLinkExpired, DownloadRefused } from '../errors.ts';
 import { redactText } from '../log.ts';
+import { abortError } from '../retry.ts';
 
 /** What to fetch and how to name it in messages (never with the query string, where the signature lives). */
 export interface DownloadTarget {
@@ -12,24 +13,18 @@ export interface DownloadTarget {
   label: string;
 }
 
-/** Download failures worth fetching the same file again (5xx, 429, network, broken bodies). */
-const retryable = new WeakSet<Error>();
-
-export function isRetryableDownloadError(error: unknown): error is Error {
-  return error instanceof Error && retryable.has(error);
-}
-
-export function downloadFailed(message: string, canRetry: boolean, cause?: unknown): DownloadFailed {
-  const error = new DownloadFailed(redactText(message), { cause });
-  if (canRetry) retryable.add(error);
-  return error;
+/** DownloadFailed (retryable: 5xx, 429, network, broken bodies) or DownloadRefused (the same every time). */
+function downloadError(message: string, transient: boolean, cause?: unknown): DownloadFailed | DownloadRefused {
+  const Class = transient ? DownloadFailed : DownloadRefused;
+  return new Class(redactText(message), { cause });
 }
 
 /** GET with raw bytes (no automatic decoding, so Content-Length can be checked), no auth header. */
-function requestFile(job: DownloadTarget, timeoutMs: number): Promise<IncomingMessage> {
+function requestFile(job: DownloadTarget, timeoutMs: number, signal?: AbortSignal): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const client = job.url.protocol === 'https:' ? https : http;
-    const options = { agent: false, headers: { 'accept-encoding': 'gzip', 'user-agent': 'audience-pipeline' } };
+    const headers = { 'accept-encoding': 'gzip', 'user-agent': 'audience-pipeline' };
+    const options = { agent: false, headers, ...(signal ? { signal } : {}) };
     let answer: IncomingMessage | undefined;
     const request = client.get(job.url, options, (response) => {
       answer = response;
@@ -45,7 +40,11 @@ function requestFile(job: DownloadTarget, timeoutMs: number): Promise<IncomingMe
       request.destroy(error);
     });
     request.on('error', (error) =>
-      reject(downloadFailed(`Download of ${job.label} failed: ${reasonOf(error)}`, true, error)),
+      reject(
+        signal?.aborted
+          ? abortError(signal)
+          : downloadError(`Download of ${job.label} failed: ${reasonOf(error)}`, true, error),
+      ),
     );
   });
 }
@@ -57,7 +56,7 @@ function statusError(status: number, job: DownloadTarget): AppError {
     });
   }
   const transient = status === 429 || status >= 500;
-  return downloadFailed(`Download of ${job.label} failed: HTTP ${status}`, transient);
+  return downloadError(`Download of ${job.label} failed: HTTP ${status}`, transient);
 }
 
 export interface Download {
@@ -74,11 +73,12 @@ export interface Download {
 }
 
 /**
- * Starts one download. Resolves once a 2xx answer arrived; 403/410 reject with DownloadLinkExpired,
- * other statuses and network errors with DownloadFailed (retryable for 429, 5xx and network).
+ * Starts one download. Resolves once a 2xx answer arrived; 403/410 reject with DownloadLinkExpired, 429, 5xx
+ * and network errors with DownloadFailed, other statuses with DownloadRefused; an abort with OperationAborted
+ * (an abort after the answer breaks the body).
  */
-export async function openDownload(target: DownloadTarget, timeoutMs: number): Promise<Download> {
-  const response = await requestFile(target, timeoutMs);
+export async function openDownload(target: DownloadTarget, timeoutMs: number, signal?: AbortSignal): Promise<Download> {
+  const response = await requestFile(target, timeoutMs, signal);
   try {
     return openBody(response, target);
   } catch (error) {
@@ -92,11 +92,11 @@ function openBody(response: IncomingMessage, job: DownloadTarget): Download {
   const contentLength = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
   const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (!['identity', 'gzip', 'x-gzip'].includes(encoding)) {
-    throw downloadFailed(`Download of ${job.label} failed: unsupported Content-Encoding ${encoding}`, false);
+    throw downloadError(`Download of ${job.label} failed: unsupported Content-Encoding ${encoding}`, false);
   }
   let failure: DownloadFailed | undefined;
   const fail = (message: string, cause?: unknown) => {
-    failure ??= downloadFailed(`Download of ${job.label} ${message}`, true, cause);
+    failure ??= new DownloadFailed(redactText(`Download of ${job.label} ${message}`), { cause });
     return failure;
   };
   let rawBytes = 0;

@@ -10,6 +10,7 @@ import {
 } from '../errors.ts';
 import { type Clock, type Fetch, fetchWithRetry, parseRetryAfter, type RetryOptions, systemClock } from '../http.ts';
 import { type Logger, redactText, silentLogger } from '../log.ts';
+import { throwIfAborted } from '../retry.ts';
 import { sharedRateLimiter } from './rate-limit.ts';
 import {
   EXPORT_STATUSES,
@@ -30,6 +31,8 @@ export interface GrowingIoClientOptions {
   retry?: RetryOptions;
   /** Client-side budget per token; GrowingIO documents about 2 requests/s. */
   requestsPerSecond?: number;
+  /** Stops every call, rate-limit wait and retry wait (the Lambda deadline) with OperationAborted. */
+  signal?: AbortSignal;
 }
 
 export interface GrowingIoClient {
@@ -157,9 +160,11 @@ export function interpretExportAnswer(answer: RawAnswer, secrets: readonly strin
   }
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(answer.retryAfter, answer.now);
-    const details =
-      retryAfterMs === undefined ? { status } : { status, retryAfterSeconds: Math.ceil(retryAfterMs / 1000) };
-    throw new GrowingIoThrottled('GrowingIO is throttling requests (HTTP 429); retry later', { details });
+    if (retryAfterMs === undefined) {
+      throw new GrowingIoThrottled('GrowingIO is throttling requests (HTTP 429); retry later', { details: { status } });
+    }
+    const details = { status, retryAfterSeconds: Math.ceil(retryAfterMs / 1000) };
+    throw new GrowingIoThrottled('GrowingIO is throttling requests (HTTP 429); retry later', { details, retryAfterMs });
   }
   if (status >= 500) {
     throw new GrowingIoUnavailable(`GrowingIO is unavailable (HTTP ${status}): ${bodyExcerpt(body, secrets)}`, {
@@ -211,15 +216,16 @@ export function createGrowingIoClient(options: GrowingIoClientOptions): GrowingI
   const baseFetch = options.fetch ?? fetch;
   // Every attempt, retries included, takes a slot: a retry burst must not break the upstream rate limit.
   const limitedFetch = (async (url: string | URL | Request, init?: RequestInit) => {
-    await limiter.acquire();
+    await limiter.acquire(init?.signal ?? undefined);
     return baseFetch(url, init);
   }) as Fetch;
+  const { signal } = options;
 
   async function send(url: URL): Promise<RawAnswer> {
     try {
       const response = await fetchWithRetry(
         url,
-        { method: 'GET', headers: { Authorization: token, Accept: 'application/json' } },
+        { method: 'GET', headers: { Authorization: token, Accept: 'application/json' }, ...(signal ? { signal } : {}) },
         options.retry,
         {
           fetch: limitedFetch,
@@ -232,6 +238,7 @@ export function createGrowingIoClient(options: GrowingIoClientOptions): GrowingI
       const body = await response.text();
       return { status: response.status, retryAfter: response.headers.get('retry-after'), body, now: clock.now() };
     } catch (error) {
+      throwIfAborted(signal);
       const reason = redactText(error instanceof Error ? error.message : String(error), secrets);
       throw new GrowingIoUnavailable(`GrowingIO could not be reached: ${reason}`, { cause: error });
     }

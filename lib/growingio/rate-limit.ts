@@ -1,10 +1,10 @@
 // Client-side token bucket so calls stay under GrowingIO's documented ~2 requests/s per token.
 import { createHash } from 'node:crypto';
-import type { Clock } from '../http.ts';
+import type { Clock } from '../retry.ts';
 
 export interface RateLimiter {
   /** Resolves when one request may be sent; waits on the limiter's clock when the bucket is empty. */
-  acquire(): Promise<void>;
+  acquire(signal?: AbortSignal): Promise<void>;
 }
 
 export interface RateLimiterOptions {
@@ -27,13 +27,13 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   let updatedAt = clock.now();
 
   return {
-    async acquire() {
+    async acquire(signal) {
       const now = clock.now();
       tokens = Math.min(capacity, tokens + ((now - updatedAt) / 1000) * rate);
       updatedAt = now;
       tokens -= 1;
       if (tokens >= 0) return;
-      await clock.sleep(Math.ceil((-tokens / rate) * 1000));
+      await clock.sleep(Math.ceil((-tokens / rate) * 1000), signal);
     },
   };
 }

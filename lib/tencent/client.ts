@@ -6,18 +6,10 @@ import {
   TencentRateLimited,
   TencentTimeout,
   TencentUnavailable,
-  type UpstreamError,
 } from '../errors.ts';
-import {
-  backoffDelay,
-  type Clock,
-  type Fetch,
-  fetchWithRetry,
-  isRetryableStatus,
-  parseRetryAfter,
-  systemClock,
-} from '../http.ts';
-import { type Logger, redactText, silentLogger } from '../log.ts';
+import { type Fetch, fetchOnce, isRetryableStatus, parseRetryAfter } from '../http.ts';
+import { type Logger, redactText, redactUrl, silentLogger } from '../log.ts';
+import { anySignal, type Clock, systemClock, withRetry } from '../retry.ts';
 import { authParams, createNonce } from './auth.ts';
 import { lenientNumber, lenientString, parseAudienceFile, parsePageInfo } from './items.ts';
 import type { FilesPage } from './types.ts';
@@ -43,6 +35,10 @@ export interface TencentClientOptions {
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** A Retry-After longer than this is not waited out (the error goes back to the caller); default 30 s. */
+  maxRetryAfterMs?: number;
+  /** Stops every call and retry wait of this client (the Lambda deadline); OperationAborted. */
+  signal?: AbortSignal;
 }
 
 export interface FilesQuery {
@@ -59,94 +55,84 @@ export interface TencentClient {
   getAudienceFiles(query: FilesQuery, signal?: AbortSignal): Promise<FilesPage>;
 }
 
-type Outcome =
-  | { ok: true; page: FilesPage }
-  | { ok: false; error: UpstreamError; retry: 'backoff' | 'fresh' | 'never'; retryAfterMs?: number };
-
 export function createTencentClient(options: TencentClientOptions): TencentClient {
-  const settings = {
-    clock: options.clock ?? systemClock,
-    random: options.random ?? Math.random,
-    nonce: options.nonce ?? createNonce,
-    logger: options.logger ?? silentLogger,
-    maxAttempts: options.maxAttempts ?? 4,
-    retry: { baseDelayMs: options.baseDelayMs ?? 500, maxDelayMs: options.maxDelayMs ?? 8_000 },
-  };
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
   // The token must never appear in a log line, whatever fails later.
   options.logger?.addSecret(options.accessToken);
+  const policy = {
+    maxAttempts: options.maxAttempts ?? 4,
+    baseDelayMs: options.baseDelayMs ?? 500,
+    maxDelayMs: options.maxDelayMs ?? 8_000,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? 30_000,
+    clock,
+    ...(options.random ? { random: options.random } : {}),
+  };
 
   return {
-    async getAudienceFiles(query, signal) {
-      let transientFailures = 0;
-      let replayRetried = false;
-      for (;;) {
-        const outcome = await attempt(options, settings, query, signal);
-        if (outcome.ok) return outcome.page;
-        const { error, retry } = outcome;
-        let delayMs: number;
-        if (retry === 'fresh' && !replayRetried) {
-          replayRetried = true;
-          delayMs = 0;
-        } else if (retry === 'backoff' && ++transientFailures < settings.maxAttempts) {
-          delayMs = outcome.retryAfterMs ?? backoffDelay(transientFailures, settings.retry, settings.random);
-        } else {
-          throw error;
-        }
-        settings.logger.warn('tencent request retried', { reason: error.message, ...error.details, delayMs });
-        if (delayMs > 0) await settings.clock.sleep(delayMs);
-      }
+    getAudienceFiles(query, callSignal) {
+      const signal = anySignal(options.signal, callSignal);
+      let replays = 0;
+      return withRetry(
+        async () => {
+          try {
+            return await attempt(options, clock, query, signal);
+          } catch (error) {
+            // A stale nonce or timestamp is fixed by fresh auth params: one immediate retry, not a backoff.
+            if (error instanceof TencentApiError && isReplay(error) && replays++ === 0) {
+              error.retryable = true;
+              error.retryAfterMs = 0;
+            }
+            throw error;
+          }
+        },
+        {
+          ...policy,
+          ...(signal ? { signal } : {}),
+          onRetry: ({ error, delayMs }) =>
+            logger.warn('tencent request retried', { reason: error.message, ...error.details, delayMs }),
+        },
+      );
     },
   };
 }
 
+function isReplay(error: TencentApiError): boolean {
+  return REPLAY_CODES.includes(error.details.code as number);
+}
+
+/** One call with fresh auth params: the page, or an AppError whose class says whether to try again. */
 async function attempt(
   options: TencentClientOptions,
-  settings: { clock: Clock; nonce: () => string },
+  clock: Clock,
   query: FilesQuery,
   signal: AbortSignal | undefined,
-): Promise<Outcome> {
+): Promise<FilesPage> {
   const secrets = [options.accessToken];
-  const url = filesUrl(options, query, settings.clock.now(), settings.nonce);
+  const url = filesUrl(options, query, clock.now(), options.nonce ?? createNonce);
+  const init: RequestInit = { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) };
   let response: Response;
   try {
-    response = await fetchWithRetry(
-      url,
-      { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) },
-      { maxAttempts: 1, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) },
-      { ...(options.fetch ? { fetch: options.fetch } : {}), clock: settings.clock, secrets },
-    );
+    const once = { timeoutMs: options.timeoutMs ?? 15_000, safeUrl: redactUrl(url, secrets) };
+    response = await fetchOnce(url, init, { ...once, ...(options.fetch ? { fetch: options.fetch } : {}) });
   } catch (error) {
     if (signal?.aborted) throw error;
     const message = redactText((error as Error).message, secrets);
-    if (error instanceof HttpTimeout) {
-      return {
-        ok: false,
-        retry: 'backoff',
-        error: new TencentTimeout(`Tencent timed out: ${message}`, { cause: error }),
-      };
-    }
-    return {
-      ok: false,
-      retry: 'backoff',
-      error: new TencentUnavailable(`Tencent unreachable: ${message}`, { cause: error }),
-    };
+    if (error instanceof HttpTimeout) throw new TencentTimeout(`Tencent timed out: ${message}`, { cause: error });
+    throw new TencentUnavailable(`Tencent unreachable: ${message}`, { cause: error });
   }
   const traceId = response.headers.get('x-tsa-trace-id') ?? undefined;
-  if (!response.ok) return httpFailure(response, traceId, settings.clock.now());
+  if (!response.ok) throw await httpFailure(response, traceId, clock.now());
   let body: Record<string, unknown>;
   try {
     body = (await response.json()) as Record<string, unknown>;
   } catch (error) {
     const details = { httpStatus: response.status, traceId };
-    return {
-      ok: false,
-      retry: 'never',
-      error: new TencentApiError('Tencent answered with unreadable JSON', { cause: error, details }),
-    };
+    throw new TencentApiError('Tencent answered with unreadable JSON', { cause: error, details });
   }
   const code = lenientNumber(body.code);
-  if (code === 0) return { ok: true, page: toPage(body.data, query, traceId) };
-  return businessFailure(body, code, traceId, secrets);
+  if (code === 0) return toPage(body.data, query, traceId);
+  throw businessFailure(body, code, traceId, secrets);
 }
 
 function filesUrl(options: TencentClientOptions, query: FilesQuery, nowMs: number, nonce: () => string): string {
@@ -168,25 +154,20 @@ function toPage(data: unknown, query: FilesQuery, traceId: string | undefined): 
   return { list, page_info: parsePageInfo(payload.page_info, fallback), ...(traceId ? { traceId } : {}) };
 }
 
-async function httpFailure(response: Response, traceId: string | undefined, now: number): Promise<Outcome> {
+async function httpFailure(response: Response, traceId: string | undefined, now: number): Promise<Error> {
   await response.body?.cancel().catch(() => {});
   const details = { httpStatus: response.status, traceId };
   if (response.status === 429) {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now);
-    const error = new TencentRateLimited('Tencent throttled the request (HTTP 429); retry later', {
+    return new TencentRateLimited('Tencent throttled the request (HTTP 429); retry later', {
       details: { ...details, retryAfterSeconds: Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000)) },
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     });
-    return { ok: false, retry: 'backoff', error, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }
   if (isRetryableStatus(response.status)) {
-    const error = new TencentUnavailable(`Tencent answered HTTP ${response.status}`, { details });
-    return { ok: false, retry: 'backoff', error };
+    return new TencentUnavailable(`Tencent answered HTTP ${response.status}`, { details });
   }
-  return {
-    ok: false,
-    retry: 'never',
-    error: new TencentApiError(`Tencent answered HTTP ${response.status}`, { details }),
-  };
+  return new TencentApiError(`Tencent answered HTTP ${response.status}`, { details });
 }
 
 function businessFailure(
@@ -194,26 +175,17 @@ function businessFailure(
   code: number | null,
   traceId: string | undefined,
   secrets: string[],
-): Outcome {
+): Error {
   const upstreamMessage = redactText(lenientString(body.message), secrets);
   const details = { code, message_cn: redactText(lenientString(body.message_cn), secrets), traceId };
   const said = upstreamMessage ? `: ${upstreamMessage}` : '';
   if (code !== null && AUTH_CODES.includes(code)) {
     const message = `Tencent rejected the access token or account (code ${code})${said}; renew the token or check the account's authorization`;
-    return { ok: false, retry: 'never', error: new TencentAuthError(message, { details }) };
+    return new TencentAuthError(message, { details });
   }
   if (code !== null && RATE_LIMIT_CODES.includes(code)) {
     const message = `Tencent rate limit reached (code ${code})${said}; retry later`;
-    return {
-      ok: false,
-      retry: 'backoff',
-      error: new TencentRateLimited(message, { details: { ...details, retryAfterSeconds: 1 } }),
-    };
+    return new TencentRateLimited(message, { details: { ...details, retryAfterSeconds: 1 } });
   }
-  const retry = code !== null && REPLAY_CODES.includes(code) ? 'fresh' : 'never';
-  return {
-    ok: false,
-    retry,
-    error: new TencentApiError(`Tencent API error (code ${code ?? 'missing'})${said}`, { details }),
-  };
+  return new TencentApiError(`Tencent API error (code ${code ?? 'missing'})${said}`, { details });
 }

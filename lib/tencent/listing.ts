@@ -1,5 +1,6 @@
 // Listing with filtering: push id conditions upstream, pass pages through when nothing else filters, else scan.
 import { QueryTooBroad } from '../errors.ts';
+import { throwIfAborted } from '../retry.ts';
 import type { FilesQuery, TencentClient } from './client.ts';
 import { type Condition, compareFiles, matchesAll } from './filter.ts';
 import { projectFile } from './items.ts';
@@ -74,6 +75,7 @@ export async function listAudienceFiles(
   signal?: AbortSignal,
 ): Promise<{ listing: Listing; stats: ListingStats }> {
   const { upstream, local } = planQuery(query);
+  throwIfAborted(signal);
   if (local.length === 0) return passThrough(client, query, upstream, signal);
   const { files, stats } = await scanAll(client, upstream, limits, signal);
   const matched = files.filter((file) => matchesAll(file, local)).sort(compareFiles);
@@ -172,6 +174,6 @@ export async function mapWithConcurrency<T, R>(
     throw error;
   }
   // Workers stop quietly when the caller aborts; never hand back a partial result as if complete.
-  signal?.throwIfAborted();
+  throwIfAborted(signal);
   return results;
 }

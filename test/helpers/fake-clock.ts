@@ -1,5 +1,5 @@
 // A Clock whose time only moves when someone sleeps; records every sleep so tests can assert backoff.
-import type { Clock } from '../../lib/http.ts';
+import type { Clock } from '../../lib/retry.ts';
 
 export function fakeClock(start = 1_000_000): Clock & { sleeps: number[] } {
   let now = start;

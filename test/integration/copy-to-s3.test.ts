@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DownloadFailed, DownloadLinkExpired, ExportStorageFailed, UntrustedDownloadLink } from '../../lib/errors.ts';
+import {
+  DownloadFailed,
+  DownloadLinkExpired,
+  DownloadRefused,
+  ExportStorageFailed,
+  OperationAborted,
+  UntrustedDownloadLink,
+} from '../../lib/errors.ts';
 import {
   type CopyDeps,
   type CopyExportInput,
@@ -53,7 +60,7 @@ function setUp(overrides: Partial<CopyDeps> = {}) {
     logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
     partSizeBytes: 5 * MiB,
     queueSize: 2,
-    sleep: async () => {},
+    clock: { now: Date.now, sleep: async () => {} },
     onProgress: (p) => progress.push(p),
     ...overrides,
   };
@@ -199,12 +206,12 @@ describe('copyExportToS3 against s3rver over real HTTP', () => {
     expect(await keysUnder(exportKeyPrefix(request))).toEqual([]);
   });
 
-  it('deletes file 1 when file 2 fails for good', async () => {
+  it('deletes file 1 when file 2 fails for good (DownloadRefused, not retried)', async () => {
     const { deps, input } = setUp();
     files.serve('/second/a.csv', { body: csv(50) });
     files.serve('/second/b.csv', { status: 404, body: 'gone' });
     const request = input(['/second/a.csv', '/second/b.csv']);
-    const error = await expectFailure(copyExportToS3(deps, request), DownloadFailed);
+    const error = await expectFailure(copyExportToS3(deps, request), DownloadRefused);
     expect(error.message).toMatch(/file 2\/2 .*HTTP 404/);
     expect(requestsFor('/second/')).toBe(2); // a 404 is not retried
     expect(await keysUnder(exportKeyPrefix(request))).toEqual([]);
@@ -234,7 +241,7 @@ describe('copyExportToS3 against s3rver over real HTTP', () => {
 
   it('treats a link whose expires is already past as DownloadLinkExpired without fetching', async () => {
     const now = Date.parse('2026-03-05T00:00:00Z');
-    const { deps, input } = setUp({ now: () => now });
+    const { deps, input } = setUp({ clock: { now: () => now, sleep: async () => {} } });
     files.serve('/late/a.csv', { body: csv(5) });
     const request = input([], {
       links: [files.link('/late/a.csv', { expires: now + 60_000 }), files.link('/late/b.csv', { expires: now - 1 })],
