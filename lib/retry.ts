@@ -63,7 +63,7 @@ export function backoffDelay(
 /**
  * Runs `attempt` until it resolves, throws a non-retryable error, runs out of attempts, meets a Retry-After
  * above `maxRetryAfterMs`, or `signal` aborts (then OperationAborted, also in the middle of a wait).
- * The last error is rethrown as is, its message noting how many attempts were made.
+ * The last error is rethrown as is (its message noting the attempts when they ran out).
  */
 export async function withRetry<T>(
   attempt: (attemptNumber: number) => Promise<T>,
@@ -78,7 +78,7 @@ export async function withRetry<T>(
     } catch (error) {
       throwIfAborted(signal);
       const delayMs = retryDelay(error, attemptNumber, options);
-      if (delayMs === undefined) throw gaveUp(error, attemptNumber);
+      if (delayMs === undefined) throw gaveUp(error, attemptNumber, options.maxAttempts);
       options.onRetry?.({ attempt: attemptNumber, delayMs, error: error as AppError });
       if (delayMs > 0) await sleepUnlessAborted(clock, delayMs, signal);
     }
@@ -94,8 +94,11 @@ function retryDelay(error: unknown, attemptNumber: number, options: WithRetryOpt
   return Math.max(0, retryAfterMs);
 }
 
-function gaveUp(error: unknown, attempts: number): unknown {
-  if (attempts > 1 && error instanceof Error) error.message = `${error.message} (gave up after ${attempts} attempts)`;
+/** The error that ended the loop; when it ran out of attempts, its message says how many there were. */
+function gaveUp(error: unknown, attempts: number, maxAttempts: number): unknown {
+  if (isRetryable(error) && attempts > 1 && attempts >= maxAttempts) {
+    error.message = `${error.message} (gave up after ${attempts} attempts)`;
+  }
   return error;
 }
 
