@@ -124,7 +124,10 @@ export async function fetchOnce(
     timeoutMs,
   );
   try {
-    return await (options.fetch ?? fetch)(url, { ...init, signal: anySignal(init.signal ?? undefined, timeout.signal) });
+    return await (options.fetch ?? fetch)(url, {
+      ...init,
+      signal: anySignal(init.signal ?? undefined, timeout.signal),
+    });
   } catch (error) {
     if (init.signal?.aborted) throw error;
     if (timeout.signal.aborted) throw timeout.signal.reason;

@@ -9,10 +9,12 @@ import {
   GrowingIoThrottled,
   GrowingIoUnauthorized,
   GrowingIoUnavailable,
+  OperationAborted,
 } from '../../lib/errors.ts';
 import { createGrowingIoClient, type GrowingIoClientOptions } from '../../lib/growingio/client.ts';
 import { assertTrustedDownloadLink } from '../../lib/growingio/download-links.ts';
 import { createLogger } from '../../lib/log.ts';
+import { systemClock } from '../../lib/retry.ts';
 import {
   type GrowingIoEmulator,
   type GrowingIoEmulatorOptions,
@@ -169,6 +171,31 @@ describe('GrowingIO client against the emulator', () => {
     const error = await rejection(once.requestSegmentExport(request));
     expect(error).toBeInstanceOf(GrowingIoThrottled);
     expect(error.details.retryAfterSeconds).toBe(1);
+  });
+
+  it('stops a poll when its signal aborts, also in the middle of a retry wait', async () => {
+    const emu = await emulator({ pollsUntilDone: 0, faults: { serverErrors: 5 } });
+    const controller = new AbortController();
+    // Real time and a one-minute backoff: only the abort can end this call quickly.
+    const gio = client(emu.url, {
+      clock: systemClock,
+      requestsPerSecond: 1000,
+      retry: { maxAttempts: 4, baseDelayMs: 60_000, timeoutMs: 2_000 },
+      random: () => 1,
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(new Error('Lambda deadline')), 100);
+    const started = Date.now();
+    const error = await rejection(gio.requestSegmentExport(request));
+    expect(error).toBeInstanceOf(OperationAborted);
+    expect(error.message).toContain('Lambda deadline');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(emu.stats().apiRequests).toBe(1);
+
+    const before = emu.stats().apiRequests;
+    const aborted = client(emu.url, { signal: AbortSignal.abort() });
+    expect(await rejection(aborted.requestSegmentExport(request))).toBeInstanceOf(OperationAborted);
+    expect(emu.stats().apiRequests).toBe(before);
   });
 
   it('stays under the documented 2 requests/s by itself, so the upstream never throttles it', async () => {

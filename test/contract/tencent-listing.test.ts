@@ -2,7 +2,7 @@
 // emulator's raw data, written here independently of lib/tencent/filter.ts.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueryTooBroad } from '../../lib/errors.ts';
+import { OperationAborted, QueryTooBroad } from '../../lib/errors.ts';
 import { createTencentClient, type TencentClient } from '../../lib/tencent/client.ts';
 import { matchesAll, parseFiltering } from '../../lib/tencent/filter.ts';
 import { parseAudienceFile } from '../../lib/tencent/items.ts';
@@ -285,5 +285,43 @@ describe('upstream calls', () => {
       expect(error.message).toMatch(/narrow/);
     });
     expect(calls).toBe(1);
+  });
+
+  it('starts no upstream call when the client signal has already aborted', async () => {
+    const query = parseListingQuery({ account_id: String(NAMED), filtering });
+    const aborted = createTencentClient({
+      baseUrl: emulator.url,
+      accessToken: emulator.accessToken,
+      signal: AbortSignal.abort(),
+    });
+    const calls = await countCalls(async () => {
+      await expect(listAudienceFiles(aborted, query, LIMITS)).rejects.toBeInstanceOf(OperationAborted);
+    });
+    expect(calls).toBe(0);
+  });
+
+  it('stops a scan when the client signal aborts: no new page is started', async () => {
+    const controller = new AbortController();
+    // The deadline passes while the first page is on its way back.
+    const abortingFetch = (async (url: string | URL, init?: RequestInit) => {
+      const response = await fetch(url, init);
+      controller.abort(new Error('Lambda deadline'));
+      return response;
+    }) as typeof fetch;
+    const scanning = createTencentClient({
+      baseUrl: emulator.url,
+      accessToken: emulator.accessToken,
+      fetch: abortingFetch,
+      signal: controller.signal,
+    });
+    const query = parseListingQuery({ account_id: String(NAMED), filtering });
+    const calls = await countCalls(async () => {
+      const error = await listAudienceFiles(scanning, query, { maxScanPages: 10, concurrency: 1 }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(OperationAborted);
+      expect((error as Error).message).toContain('Lambda deadline');
+    });
+    expect(calls).toBe(1); // of the 4 pages a full scan needs
   });
 });

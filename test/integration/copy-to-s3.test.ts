@@ -195,6 +195,26 @@ describe('copyExportToS3 against s3rver over real HTTP', () => {
     expect(await keysUnder(exportKeyPrefix(request))).toEqual([]);
   });
 
+  it('stops when its signal aborts mid-body: OperationAborted, no retry, nothing left behind', async () => {
+    const controller = new AbortController();
+    const { deps, input } = setUp({ timeoutMs: 10_000, signal: controller.signal });
+    files.serve('/aborted/a.csv', { body: csv(10) });
+    files.serve('/aborted/b.csv', { body: csv(100), truncateAfter: 100, hang: true });
+    const request = input(['/aborted/a.csv', '/aborted/b.csv']);
+    setTimeout(() => controller.abort(new Error('Lambda deadline')), 300);
+    const error = await expectFailure(copyExportToS3(deps, request), OperationAborted);
+    expect(error.message).toContain('Lambda deadline');
+    expect(requestsFor('/aborted/b.csv')).toBe(1);
+    expect(await keysUnder(exportKeyPrefix(request))).toEqual([]);
+  });
+
+  it('starts no download when its signal has already aborted', async () => {
+    const { deps, input } = setUp({ signal: AbortSignal.abort() });
+    files.serve('/never/a.csv', { body: csv(10) });
+    await expectFailure(copyExportToS3(deps, input(['/never/a.csv'])), OperationAborted);
+    expect(requestsFor('/never/')).toBe(0);
+  });
+
   it('maps 403 to DownloadLinkExpired, also when a retry answers 403, and leaves nothing', async () => {
     const { deps, input } = setUp();
     files.serve('/expired/a.csv', { body: csv(10) });

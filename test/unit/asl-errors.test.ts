@@ -43,11 +43,9 @@ function rulesOf(states: States, path = ''): Rule[] {
         names: rule.ErrorEquals,
       })),
     );
-    const nested = [
-      state.Iterator,
-      state.ItemProcessor,
-      ...((state.Branches as unknown[] | undefined) ?? []),
-    ] as Array<{ States?: States } | undefined>;
+    const nested = [state.Iterator, state.ItemProcessor, ...((state.Branches as unknown[] | undefined) ?? [])] as Array<
+      { States?: States } | undefined
+    >;
     return [...own, ...nested.flatMap((inner) => (inner?.States ? rulesOf(inner.States, `${where} > `) : []))];
   });
 }
