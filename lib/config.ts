@@ -1,8 +1,8 @@
 // The only reader of process.env: parses and validates every setting once, at cold start.
 import { z } from 'zod';
-import { S3_BUCKET_NAME } from './aws-names.ts';
+import { keyPrefixProblem, S3_BUCKET_NAME } from './aws-names.ts';
 import { ConfigError } from './errors.ts';
-import { invalidInput, mustBe, parseOrFail } from './validation.ts';
+import { invalidInput, mustBe, parseOrFail, refusedWhen } from './validation.ts';
 
 const optionalString = z
   .string()
@@ -31,7 +31,9 @@ const schema = z
     GROWINGIO_TOKEN_PARAMETER: optionalString,
     GROWINGIO_DOWNLOAD_HOSTS: list('*.growingio.com'),
     EXPORT_BUCKET: optionalString.pipe(z.string().regex(S3_BUCKET_NAME, 'must be a valid S3 bucket name').optional()),
-    EXPORT_PREFIX: optionalString.transform((value) => (value ?? 'exports').replace(/^\/+|\/+$/g, '')),
+    EXPORT_PREFIX: optionalString
+      .transform((value) => (value ?? 'exports').replace(/^\/+|\/+$/g, ''))
+      .superRefine(refusedWhen(keyPrefixProblem)),
     STATE_MACHINE_ARN: optionalString.pipe(z.string().startsWith('arn:', 'must be a state machine ARN').optional()),
     S3_ENDPOINT: optionalUrl,
     SFN_ENDPOINT: optionalUrl,

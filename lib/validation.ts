@@ -56,6 +56,14 @@ export function mustBe(noun: string): { error: (issue: Issue) => string | undefi
   };
 }
 
+/** A zod superRefine from a rule that says why a value is refused (or undefined when it is fine). */
+export function refusedWhen<T>(problem: (value: T) => string | undefined) {
+  return (value: T, ctx: z.RefinementCtx<T>): void => {
+    const message = problem(value);
+    if (message) ctx.addIssue({ code: 'custom', message });
+  };
+}
+
 /**
  * Each issue named by its dotted path (user-supplied key names cut); an unknown key is one error per key,
  * named by the key ("is not a known field"); a problem with the whole value is named `root`.

@@ -1,37 +1,15 @@
 // The one export-request schema shared by HTTP, EventBridge schedules and direct invokes: GrowingIO's request
 // schema plus where the export goes and its idempotency key.
 import { z } from 'zod';
-import { S3_BUCKET_NAME } from '../aws-names.ts';
+import { keyPrefixProblem, S3_BUCKET_NAME } from '../aws-names.ts';
 import { BadRequest } from '../errors.ts';
 import { expireMinutes, segmentExportRequestSchema, userVariables } from '../growingio/request.ts';
-import { invalidInput, parseOrFail } from '../validation.ts';
-
-/** Characters of one key-prefix segment (S3's "safe" characters). */
-const PREFIX_SEGMENT = /^[A-Za-z0-9!_.*'()-]+$/;
-const MAX_PREFIX_CHARS = 256;
-
-/** Why a key prefix is refused, or undefined. Trailing `/` are allowed (and dropped); '' means the bucket root. */
-export function keyPrefixProblem(prefix: string): string | undefined {
-  if (prefix.length > MAX_PREFIX_CHARS) return `must be at most ${MAX_PREFIX_CHARS} characters`;
-  const trimmed = prefix.replace(/\/+$/, '');
-  if (trimmed === '') return prefix === '' ? undefined : 'must not start with "/"';
-  const segments = trimmed.split('/');
-  if (segments[0] === '') return 'must not start with "/"';
-  if (segments.includes('')) return 'must not contain empty segments ("//")';
-  if (segments.some((segment) => segment === '.' || segment === '..')) return 'must not contain "." or ".." segments';
-  if (!segments.every((segment) => PREFIX_SEGMENT.test(segment))) {
-    return "must use only A-Z a-z 0-9 ! _ . * ' ( ) - between the / separators";
-  }
-  return undefined;
-}
+import { invalidInput, parseOrFail, refusedWhen } from '../validation.ts';
 
 /** An S3 key prefix: `/`-separated segments, none empty, `.` or `..`; trailing `/` dropped. */
 export const keyPrefix = z
   .string()
-  .superRefine((prefix, ctx) => {
-    const problem = keyPrefixProblem(prefix);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
+  .superRefine(refusedWhen(keyPrefixProblem))
   .transform((value) => value.replace(/\/+$/, ''));
 
 export const exportRequestSchema = segmentExportRequestSchema.extend({

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { keyPrefixProblem } from '../../lib/aws-names.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { BadRequest, ConfigError, type FieldError } from '../../lib/errors.ts';
-import { keyPrefixProblem, parseExportRequest } from '../../lib/export/request.ts';
+import { parseExportRequest } from '../../lib/export/request.ts';
 import { cut, echo, invalidInput, MAX_FIELD_ERRORS, parseOrFail } from '../../lib/validation.ts';
 
 function caught(run: () => unknown): { message: string; errors: FieldError[]; details: Record<string, unknown> } {
@@ -119,5 +120,12 @@ describe('configuration ranges', () => {
     expect(caught(() => parseConfig({ TENCENT_SCAN_CONCURRENCY: '33' })).errors).toEqual([
       { field: 'TENCENT_SCAN_CONCURRENCY', message: 'must be between 1 and 32' },
     ]);
+  });
+
+  it('holds EXPORT_PREFIX to the key-prefix rules (outer slashes trimmed)', () => {
+    expect(caught(() => parseConfig({ EXPORT_PREFIX: 'exports/./daily' })).errors).toEqual([
+      { field: 'EXPORT_PREFIX', message: 'must not contain "." or ".." segments' },
+    ]);
+    expect(parseConfig({ EXPORT_PREFIX: '/exports/daily/' }).EXPORT_PREFIX).toBe('exports/daily');
   });
 });
