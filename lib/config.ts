@@ -1,7 +1,8 @@
 // The only reader of process.env: parses and validates every setting once, at cold start.
 import { z } from 'zod';
+import { keyPrefixProblem, S3_BUCKET_NAME } from './aws-names.ts';
 import { ConfigError } from './errors.ts';
-import { fieldErrors, summarizeFieldErrors } from './validation.ts';
+import { invalidInput, mustBe, parseOrFail, refusedWhen } from './validation.ts';
 
 const optionalString = z
   .string()
@@ -12,7 +13,9 @@ const optionalUrl = optionalString.pipe(z.url({ protocol: /^https?$/ }).optional
 const positiveInt = (fallback: number, max: number) =>
   optionalString
     .transform((value) => (value === undefined ? fallback : Number(value)))
-    .pipe(z.number('must be a whole number').int('must be a whole number').min(1).max(max));
+    .pipe(
+      z.int(mustBe('a whole number')).min(1, `must be between 1 and ${max}`).max(max, `must be between 1 and ${max}`),
+    );
 const list = (fallback: string) =>
   optionalString.transform((value) =>
     (value ?? fallback)
@@ -27,13 +30,10 @@ const schema = z
     GROWINGIO_TOKEN: optionalString,
     GROWINGIO_TOKEN_PARAMETER: optionalString,
     GROWINGIO_DOWNLOAD_HOSTS: list('*.growingio.com'),
-    EXPORT_BUCKET: optionalString.pipe(
-      z
-        .string()
-        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
-        .optional(),
-    ),
-    EXPORT_PREFIX: optionalString.transform((value) => (value ?? 'exports').replace(/^\/+|\/+$/g, '')),
+    EXPORT_BUCKET: optionalString.pipe(z.string().regex(S3_BUCKET_NAME, 'must be a valid S3 bucket name').optional()),
+    EXPORT_PREFIX: optionalString
+      .transform((value) => (value ?? 'exports').replace(/^\/+|\/+$/g, ''))
+      .superRefine(refusedWhen(keyPrefixProblem)),
     STATE_MACHINE_ARN: optionalString.pipe(z.string().startsWith('arn:', 'must be a state machine ARN').optional()),
     S3_ENDPOINT: optionalUrl,
     SFN_ENDPOINT: optionalUrl,
@@ -65,10 +65,13 @@ export type Env = Record<string, string | undefined>;
 
 /** Parse an environment; throws one ConfigError naming every bad or missing variable. */
 export function parseConfig(env: Env): Config {
-  const result = schema.safeParse(env);
-  if (result.success) return Object.freeze(result.data);
-  const errors = fieldErrors(result.error);
-  throw new ConfigError(`Invalid configuration: ${summarizeFieldErrors(errors, ': ')}`, { errors });
+  const config = parseOrFail(
+    schema,
+    env,
+    (errors) => invalidInput(ConfigError, 'Invalid configuration', errors, ': '),
+    'environment',
+  );
+  return Object.freeze(config);
 }
 
 let cached: Config | undefined;

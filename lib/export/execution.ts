@@ -1,10 +1,8 @@
 // Export ids are Step Functions execution names: idempotent when a key is given, unique otherwise.
 import { createHash, randomUUID } from 'node:crypto';
+import { EXECUTION_NAME, EXECUTION_NAME_RULE } from '../aws-names.ts';
 import { BadRequest } from '../errors.ts';
 import type { ExportRequest } from './request.ts';
-
-/** Execution names: at most 80 characters of [A-Za-z0-9_-]. */
-export const EXPORT_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
 /** The execution input every path into the state machine builds. */
 export interface ExecutionInput {
@@ -38,9 +36,9 @@ export function executionArnFor(stateMachineArn: string, exportId: string): stri
 }
 
 export function assertExportId(exportId: string | undefined): string {
-  if (exportId === undefined || !EXPORT_ID.test(exportId)) {
+  if (exportId === undefined || !EXECUTION_NAME.test(exportId)) {
     throw new BadRequest('Invalid export id', {
-      errors: [{ field: 'exportId', message: 'must be 1-80 characters of A-Z a-z 0-9 _ -' }],
+      errors: [{ field: 'exportId', message: EXECUTION_NAME_RULE }],
     });
   }
   return exportId;

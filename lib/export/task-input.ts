@@ -1,11 +1,13 @@
 // The payloads the state machine hands to its Task Lambdas, validated so a bad hand-off fails by name.
 import { z } from 'zod';
+import { EXECUTION_NAME, EXECUTION_NAME_RULE } from '../aws-names.ts';
 import { BadRequest } from '../errors.ts';
-import { fieldErrors, summarizeFieldErrors } from '../validation.ts';
+import { invalidInput, parseOrFail } from '../validation.ts';
 import { exportRequestSchema } from './request.ts';
 
+/** The export request as the execution input carries it: the one request schema plus the export's id and time. */
 const stateRequest = exportRequestSchema.extend({
-  exportId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+  exportId: z.string().regex(EXECUTION_NAME, EXECUTION_NAME_RULE),
   requestedAt: z.iso.datetime(),
 });
 
@@ -26,8 +28,10 @@ export type StateRequest = z.output<typeof stateRequest>;
 
 /** Parse a Task payload; a malformed one is a BadRequest naming the fields (never retried by the ASL). */
 export function parseTaskInput<T extends z.ZodType>(schema: T, input: unknown, task: string): z.output<T> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const errors = fieldErrors(result.error);
-  throw new BadRequest(`${task} received an invalid payload: ${summarizeFieldErrors(errors)}`, { errors });
+  return parseOrFail(
+    schema,
+    input,
+    (errors) => invalidInput(BadRequest, `${task} received an invalid payload`, errors),
+    'input',
+  );
 }

@@ -1,7 +1,5 @@
 // GrowingIO segment-export client: validates, rate-limits, calls the one GET, and maps answers to AppErrors.
 import {
-  BadRequest,
-  type FieldError,
   GrowingIoBadResponse,
   GrowingIoExportFailed,
   GrowingIoThrottled,
@@ -12,10 +10,10 @@ import { type Clock, type Fetch, fetchWithRetry, parseRetryAfter, type RetryOpti
 import { type Logger, redactText, silentLogger } from '../log.ts';
 import { throwIfAborted } from '../retry.ts';
 import { sharedRateLimiter } from './rate-limit.ts';
+import { parseSegmentExportRequest } from './request.ts';
 import {
   EXPORT_STATUSES,
   type ExportStatus,
-  MAX_EXPIRE_MINUTES,
   RETRYABLE_ERROR_MSG,
   type SegmentExportJob,
   type SegmentExportRequest,
@@ -39,50 +37,7 @@ export interface GrowingIoClient {
   requestSegmentExport(input: SegmentExportRequest): Promise<SegmentExportJob>;
 }
 
-// Ids start alphanumeric so `.`/`..` can never become path segments; they are URL-encoded anyway.
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const PARAMETER_PATTERN = /^[A-Za-z0-9_]{1,128}$/;
 const EXCERPT_CHARS = 200;
-
-function validateId(field: string, value: unknown): FieldError[] {
-  if (typeof value !== 'string' || value.trim() === '') return [{ field, message: 'is required' }];
-  if (!ID_PATTERN.test(value)) {
-    return [{ field, message: 'must be 1-128 characters of letters, digits, _ . - (starting with a letter or digit)' }];
-  }
-  return [];
-}
-
-function validateParameters(value: unknown): FieldError[] {
-  if (value === undefined) return [];
-  const field = 'parameters';
-  if (!Array.isArray(value)) return [{ field, message: 'must be a list of user variable names' }];
-  const errors: FieldError[] = [];
-  const seen = new Set<string>();
-  for (const name of value) {
-    const shown = String(name).slice(0, 40);
-    if (typeof name !== 'string' || !PARAMETER_PATTERN.test(name)) {
-      errors.push({ field, message: `"${shown}" is not a valid variable name (letters, digits and _ only)` });
-    } else if (seen.has(name)) {
-      errors.push({ field, message: `"${shown}" is listed more than once` });
-    }
-    seen.add(String(name));
-  }
-  return errors;
-}
-
-/** Every problem with an export request, each naming its field; [] when the request is valid. */
-export function validateSegmentExportRequest(input: SegmentExportRequest): FieldError[] {
-  if (input === null || typeof input !== 'object') return [{ message: 'request must be an object' }];
-  const errors = [...validateId('projectUid', input.projectUid), ...validateId('segmentationId', input.segmentationId)];
-  const expire = input.expireMinutes;
-  if (expire !== undefined && !(Number.isInteger(expire) && expire >= 1 && expire <= MAX_EXPIRE_MINUTES)) {
-    errors.push({
-      field: 'expireMinutes',
-      message: `must be a whole number of minutes from 1 to ${MAX_EXPIRE_MINUTES}`,
-    });
-  }
-  return [...errors, ...validateParameters(input.parameters)];
-}
 
 /** The request URL; ids are encoded even though validation already restricts them. */
 export function segmentExportUrl(baseUrl: string, input: SegmentExportRequest): URL {
@@ -246,14 +201,10 @@ export function createGrowingIoClient(options: GrowingIoClientOptions): GrowingI
 
   return {
     async requestSegmentExport(input) {
-      const errors = validateSegmentExportRequest(input);
-      if (errors.length > 0) {
-        const summary = errors.map((error) => `${error.field ?? 'request'} ${error.message}`).join('; ');
-        throw new BadRequest(`Invalid GrowingIO export request: ${summary}`, { errors });
-      }
-      const { projectUid, segmentationId } = input;
-      logger.debug('GrowingIO export request', { projectUid, segmentationId, parameters: input.parameters });
-      const answer = await send(segmentExportUrl(options.baseUrl, input));
+      const request = parseSegmentExportRequest(input);
+      const { projectUid, segmentationId } = request;
+      logger.debug('GrowingIO export request', { projectUid, segmentationId, parameters: request.parameters });
+      const answer = await send(segmentExportUrl(options.baseUrl, request));
       try {
         const job = interpretExportAnswer(answer, secrets);
         logger.info('GrowingIO export status', {

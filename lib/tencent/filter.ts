@@ -1,5 +1,6 @@
 // The filter engine: validates `filtering` conditions against the item schema and evaluates them (ANDed).
 import { BadRequest, type FieldError } from '../errors.ts';
+import { echo, invalidInput } from '../validation.ts';
 import {
   type AudienceFile,
   FIELD_TYPES,
@@ -43,27 +44,30 @@ export interface Condition {
 }
 
 /**
- * Validate raw `filtering` (already JSON-parsed). Throws one BadRequest listing every problem, each
- * naming its place (`filtering[1].operator`). A later condition on the same field and operator replaces
- * an earlier one, as the Marketing API documents.
+ * Validate raw `filtering` (already JSON-parsed). Throws one BadRequest listing the problems (at most 20, then a
+ * count), each naming its place (`filtering[1].operator`). A later condition on the same field and operator
+ * replaces an earlier one, as the Marketing API documents.
  */
 export function parseFiltering(raw: unknown): Condition[] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw))
-    throw invalid([{ field: 'filtering', message: 'must be a JSON array of {field, operator, values}' }]);
   const errors: FieldError[] = [];
+  const conditions = collectFiltering(raw, errors);
+  if (errors.length > 0) throw invalidInput(BadRequest, 'Invalid query', errors, ': ');
+  return conditions;
+}
+
+/** As parseFiltering, but every problem is appended to `errors` (for a caller collecting more than one parameter). */
+export function collectFiltering(raw: unknown, errors: FieldError[]): Condition[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    errors.push({ field: 'filtering', message: 'must be a JSON array of {field, operator, values}' });
+    return [];
+  }
   const byKey = new Map<string, Condition>();
   raw.forEach((item, index) => {
     const condition = parseCondition(item, `filtering[${index}]`, errors);
     if (condition) byKey.set(`${condition.field}|${condition.operator}`, condition);
   });
-  if (errors.length > 0) throw invalid(errors);
   return [...byKey.values()];
-}
-
-function invalid(errors: FieldError[]): BadRequest {
-  const summary = errors.map((error) => `${error.field}: ${error.message}`).join('; ');
-  return new BadRequest(`Invalid query: ${summary}`, { errors });
 }
 
 function parseCondition(item: unknown, at: string, errors: FieldError[]): Condition | undefined {
@@ -75,7 +79,7 @@ function parseCondition(item: unknown, at: string, errors: FieldError[]): Condit
   if (!isFileField(field)) {
     errors.push({
       field: `${at}.field`,
-      message: `unknown field ${JSON.stringify(field)}; use one of ${FILE_FIELDS.join(', ')}`,
+      message: `unknown field ${echo(field)}; use one of ${FILE_FIELDS.join(', ')}`,
     });
     return undefined;
   }
@@ -83,7 +87,7 @@ function parseCondition(item: unknown, at: string, errors: FieldError[]): Condit
   if (!(OPERATORS as readonly unknown[]).includes(operator)) {
     errors.push({
       field: `${at}.operator`,
-      message: `unknown operator ${JSON.stringify(operator)}; use one of ${OPERATORS.join(', ')}`,
+      message: `unknown operator ${echo(operator)}; use one of ${OPERATORS.join(', ')}`,
     });
     return undefined;
   }
@@ -132,12 +136,12 @@ function parseValue(value: unknown, field: FileField): string | number | { error
     case 'integer': {
       const number = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
       if (typeof number === 'number' && Number.isSafeInteger(number)) return number;
-      return { error: `${field} values must be integers, got ${JSON.stringify(value)}` };
+      return { error: `${field} values must be integers, got ${echo(value)}` };
     }
     case 'time': {
       const time = typeof value === 'string' ? parseTime(value) : null;
       if (time !== null) return time;
-      return { error: `${field} values must be 'yyyy-MM-dd HH:mm:ss' or 'yyyy-MM-dd', got ${JSON.stringify(value)}` };
+      return { error: `${field} values must be 'yyyy-MM-dd HH:mm:ss' or 'yyyy-MM-dd', got ${echo(value)}` };
     }
     case 'enum':
       if (field === 'process_status' && !(PROCESS_STATUSES as readonly unknown[]).includes(value)) {

@@ -1,6 +1,7 @@
 // Validation of the GET /audience-files query string into a ListingQuery; every problem names its parameter.
 import { BadRequest, type FieldError } from '../errors.ts';
-import { type Condition, parseFiltering } from './filter.ts';
+import { cut, echo, invalidInput } from '../validation.ts';
+import { type Condition, collectFiltering } from './filter.ts';
 import type { ListingQuery } from './listing.ts';
 import { FILE_FIELDS, type FileField, isFileField, MAX_PAGE, MAX_PAGE_SIZE } from './types.ts';
 
@@ -16,10 +17,7 @@ export function parseListingQuery(params: QueryParams): ListingQuery {
   const pageSize = integerParam(params, 'page_size', { min: 1, max: MAX_PAGE_SIZE }, errors) ?? 10;
   const fields = fieldsParam(params.fields, errors);
   const filtering = filteringParam(params.filtering, errors);
-  if (errors.length > 0 || accountId === undefined) {
-    const summary = errors.map((error) => `${error.field}: ${error.message}`).join('; ');
-    throw new BadRequest(`Invalid query: ${summary}`, { errors });
-  }
+  if (errors.length > 0 || accountId === undefined) throw invalidInput(BadRequest, 'Invalid query', errors, ': ');
   return {
     accountId,
     ...(audienceId !== undefined ? { audienceId } : {}),
@@ -45,7 +43,7 @@ function integerParam(
   const value = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
   const max = rule.max ?? Number.MAX_SAFE_INTEGER;
   if (!Number.isSafeInteger(value)) {
-    errors.push({ field: name, message: `must be an integer, got ${JSON.stringify(raw)}` });
+    errors.push({ field: name, message: `must be an integer, got ${echo(raw)}` });
     return undefined;
   }
   if (value < rule.min || value > max) {
@@ -71,7 +69,8 @@ function fieldsParam(raw: string | undefined, errors: FieldError[]): FileField[]
   }
   const unknown = names.filter((name) => !isFileField(name));
   if (unknown.length > 0) {
-    const listed = unknown.map((name) => JSON.stringify(name)).join(', ');
+    const listed =
+      unknown.slice(0, 5).map(echo).join(', ') + (unknown.length > 5 ? ` and ${unknown.length - 5} more` : '');
     errors.push({ field: 'fields', message: `unknown field(s) ${listed}; use any of ${FILE_FIELDS.join(', ')}` });
     return undefined;
   }
@@ -84,14 +83,8 @@ function filteringParam(raw: string | undefined, errors: FieldError[]): Conditio
   try {
     parsed = JSON.parse(raw);
   } catch (error) {
-    errors.push({ field: 'filtering', message: `is not valid JSON (${(error as Error).message})` });
+    errors.push({ field: 'filtering', message: `is not valid JSON (${cut((error as Error).message, 100)})` });
     return [];
   }
-  try {
-    return parseFiltering(parsed);
-  } catch (error) {
-    if (!(error instanceof BadRequest)) throw error;
-    errors.push(...error.errors);
-    return [];
-  }
+  return collectFiltering(parsed, errors);
 }

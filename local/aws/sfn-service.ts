@@ -1,6 +1,7 @@
 // A local Step Functions endpoint speaking the AWS JSON 1.0 protocol, backed by aws-local-stepfunctions.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EXECUTION_NAME } from '../../lib/aws-names.ts';
 import { createLocalStateMachine, LOCAL_ACCOUNT, type LocalRunOptions } from './state-machine.ts';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -55,7 +56,7 @@ export async function startLocalSfn(options: LocalSfnOptions): Promise<LocalSfn>
       throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${body.stateMachineArn}'`);
     }
     const executionName = body.name ?? crypto.randomUUID();
-    if (!/^[A-Za-z0-9_-]{1,80}$/.test(executionName)) throw new ServiceError('InvalidName', 'Invalid Name');
+    if (!EXECUTION_NAME.test(executionName)) throw new ServiceError('InvalidName', 'Invalid Name');
     const input = body.input ?? '{}';
     const executionArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:execution:${name}:${executionName}`;
     const existing = executions.get(executionArn);

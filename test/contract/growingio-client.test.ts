@@ -220,7 +220,7 @@ describe('GrowingIO client against the emulator', () => {
     );
     expect(error).toBeInstanceOf(BadRequest);
     const fields = (error as BadRequest).errors.map((e) => e.field);
-    expect(fields).toEqual(['projectUid', 'segmentationId', 'expireMinutes', 'parameters', 'parameters']);
+    expect(fields).toEqual(['projectUid', 'segmentationId', 'expireMinutes', 'parameters.2', 'parameters.1']);
     expect(emu.stats().apiRequests).toBe(0);
   });
 });

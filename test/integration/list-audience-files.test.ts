@@ -99,6 +99,23 @@ describe('400 for bad queries, naming the parameter', () => {
     expect(text).not.toMatch(/stack|at .*\.ts:\d+/);
     expect(emulator.stats().requests).toBe(before); // rejected before any upstream call
   });
+  it('answers 10,000 invalid conditions with a small 400 and a small log line', async () => {
+    const conditions = Array.from({ length: 10_000 }, (_, i) => ({
+      field: `colour_${'x'.repeat(200)}_${i}`,
+      operator: 'EQUALS',
+      values: ['red'],
+    }));
+    const { status, body, text } = await get(where(conditions));
+    expect(status).toBe(400);
+    expect(text.length).toBeLessThan(8_192);
+    expect(body.errors).toHaveLength(20);
+    expect(body.errors[19].field).toBe('filtering[19].field');
+    expect(body.moreErrors).toBe(9_980);
+    expect(body.message).toMatch(/and \d+ more$/);
+    expect(body.errors[0].message).not.toContain('x'.repeat(41)); // the echoed name is cut
+    expect(logLines.length).toBeGreaterThan(0);
+    for (const line of logLines) expect(line.length).toBeLessThan(8_192);
+  });
 });
 
 describe('upstream failures', () => {

@@ -64,7 +64,7 @@ describe('export request validation', () => {
       'destination.bucket',
       'destination.prefix',
       'expireMinutes',
-      'parameters',
+      'parameters.1',
       'projectUid',
       'segmentationId',
     ]);
@@ -74,7 +74,7 @@ describe('export request validation', () => {
     expect(() => parseExportRequest('x')).toThrow(/must be a JSON object/);
     expect(() => parseExportRequest(null)).toThrow(/must be a JSON object/);
     expect(() => parseExportRequest({ projectUid: 'p', segmentationId: 's', bucket: 'b' })).toThrow(
-      /bucket unknown field/,
+      /bucket is not a known field/,
     );
   });
 

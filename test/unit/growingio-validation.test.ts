@@ -1,50 +1,78 @@
 import { describe, expect, it } from 'vitest';
-import { segmentExportUrl, validateSegmentExportRequest } from '../../lib/growingio/client.ts';
+import { BadRequest, type FieldError } from '../../lib/errors.ts';
+import { segmentExportUrl } from '../../lib/growingio/client.ts';
+import { parseSegmentExportRequest } from '../../lib/growingio/request.ts';
 import type { SegmentExportRequest } from '../../lib/growingio/types.ts';
 
 const valid: SegmentExportRequest = { projectUid: 'nxog09md', segmentationId: 'nP2lpkX9' };
-const fields = (input: unknown) => validateSegmentExportRequest(input as SegmentExportRequest).map((e) => e.field);
 
-describe('validateSegmentExportRequest', () => {
-  it('accepts the seed example and the boundaries of expireMinutes', () => {
-    expect(validateSegmentExportRequest(valid)).toEqual([]);
-    expect(validateSegmentExportRequest({ ...valid, expireMinutes: 1, parameters: ['user_name', 'project'] })).toEqual(
-      [],
-    );
-    expect(validateSegmentExportRequest({ ...valid, expireMinutes: 10_080, parameters: [] })).toEqual([]);
+function problems(input: unknown): FieldError[] {
+  try {
+    parseSegmentExportRequest(input);
+    return [];
+  } catch (error) {
+    expect(error).toBeInstanceOf(BadRequest);
+    return (error as BadRequest).errors;
+  }
+}
+const fields = (input: unknown) => problems(input).map((e) => e.field);
+
+describe('parseSegmentExportRequest', () => {
+  it('accepts the seed example and the boundaries of expireMinutes and parameters', () => {
+    expect(problems(valid)).toEqual([]);
+    expect(problems({ ...valid, expireMinutes: 1, parameters: ['user_name', 'project'] })).toEqual([]);
+    expect(problems({ ...valid, expireMinutes: 10_080, parameters: [] })).toEqual([]);
+    const fifty = Array.from({ length: 50 }, (_, i) => `v${i}`);
+    expect(problems({ ...valid, parameters: [...fifty.slice(1), `_${'a'.repeat(49)}`] })).toEqual([]);
   });
 
   it('requires both ids and keeps them path-safe', () => {
-    expect(fields({})).toEqual(['projectUid', 'segmentationId']);
+    expect(problems({})).toEqual([
+      { field: 'projectUid', message: 'is required' },
+      { field: 'segmentationId', message: 'is required' },
+    ]);
     expect(fields({ projectUid: '', segmentationId: '   ' })).toEqual(['projectUid', 'segmentationId']);
-    for (const bad of ['..', '.', 'a/b', 'a?b', 'a b', '%2e%2e', 'x'.repeat(129), '分群']) {
+    for (const bad of ['-x', '_x', '..', '.', 'a/b', 'a?b', 'a b', '%2e%2e', 'x'.repeat(65), '分群']) {
       expect(fields({ ...valid, segmentationId: bad })).toEqual(['segmentationId']);
     }
-    expect(fields({ ...valid, projectUid: 42 })).toEqual(['projectUid']);
+    expect(fields({ ...valid, segmentationId: 'x'.repeat(64) })).toEqual([]);
+    expect(problems({ ...valid, projectUid: 42 })).toEqual([{ field: 'projectUid', message: 'must be a string' }]);
   });
 
   it('bounds expireMinutes to whole minutes in 1..10080 (7 days)', () => {
     for (const bad of [0, -5, 10_081, 1.5, Number.NaN, '5']) {
       expect(fields({ ...valid, expireMinutes: bad })).toEqual(['expireMinutes']);
     }
+    expect(problems({ ...valid, expireMinutes: '5' })[0]!.message).toBe('must be a whole number of minutes');
+    expect(problems({ ...valid, expireMinutes: 0 })[0]!.message).toMatch(/between 1 and 10080/);
   });
 
-  it('allows only [A-Za-z0-9_] parameter names without duplicates, reporting each', () => {
-    const errors = validateSegmentExportRequest({ ...valid, parameters: ['open_id', 'role', 'bad-name', 'role', ''] });
-    expect(errors.map((e) => e.field)).toEqual(['parameters', 'parameters', 'parameters']);
-    expect(errors[0]!.message).toContain('bad-name');
-    expect(errors[1]!.message).toContain('more than once');
-    expect(fields({ ...valid, parameters: 'open_id,role' })).toEqual(['parameters']);
-    expect(fields({ ...valid, parameters: ['a,b'] })).toEqual(['parameters']);
+  it('takes user-variable keys that start with a letter or _, at most 50 characters, each once', () => {
+    expect(problems({ ...valid, parameters: ['open_id', 'role', 'bad-name', 'role', ''] })).toEqual([
+      { field: 'parameters.2', message: expect.stringMatching(/start with a letter or _/) },
+      { field: 'parameters.4', message: expect.stringMatching(/start with a letter or _/) },
+      { field: 'parameters.3', message: 'is listed more than once' },
+    ]);
+    for (const bad of ['1st', 'a,b', `a${'b'.repeat(50)}`, 'ü']) {
+      expect(fields({ ...valid, parameters: [bad] })).toEqual(['parameters.0']);
+    }
+    expect(problems({ ...valid, parameters: 'open_id,role' })).toEqual([
+      { field: 'parameters', message: 'must be a list' },
+    ]);
+    const many = Array.from({ length: 51 }, (_, i) => `v${i}`);
+    expect(problems({ ...valid, parameters: many })).toEqual([
+      { field: 'parameters', message: 'must list at most 50 variables' },
+    ]);
   });
 
-  it('reports every bad field at once', () => {
+  it('reports every bad field at once, and a non-object as the body', () => {
     expect(fields({ projectUid: '', segmentationId: 'ok', expireMinutes: 99_999, parameters: ['x y'] })).toEqual([
       'projectUid',
       'expireMinutes',
-      'parameters',
+      'parameters.0',
     ]);
-    expect(validateSegmentExportRequest(null as unknown as SegmentExportRequest)).toHaveLength(1);
+    expect(problems(null)).toEqual([{ field: 'body', message: 'must be a JSON object' }]);
+    expect(problems({ ...valid, expire: 5 })).toEqual([{ field: 'expire', message: 'is not a known field' }]);
   });
 });
 

@@ -22,6 +22,25 @@ describe('parseListingQuery', () => {
     expect(parseListingQuery({ account_id: '42', fields: 'name, size,name' }).fields).toEqual(['name', 'size']);
   });
 
+  it('cuts echoed values and lists at most five unknown output fields', () => {
+    const error = (() => {
+      try {
+        parseListingQuery({
+          account_id: `x${'9'.repeat(5_000)}`,
+          fields: Array.from({ length: 500 }, (_, i) => `f${i}`).join(','),
+        });
+      } catch (caught) {
+        return caught as BadRequest;
+      }
+      throw new Error('expected a BadRequest');
+    })();
+    expect(error.errors[0]).toEqual({ field: 'account_id', message: `must be an integer, got "x${'9'.repeat(38)}…"` });
+    expect(error.errors[1]!.message).toMatch(
+      /^unknown field\(s\) "f0", "f1", "f2", "f3", "f4" and 495 more; use any of /,
+    );
+    expect(error.message.length).toBeLessThan(500);
+  });
+
   it.each<[QueryParams, string[]]>([
     [{}, ['account_id']],
     [{ account_id: 'abc' }, ['account_id']],
