@@ -1,6 +1,7 @@
 // Packages the service offline and reads the CloudFormation template as CloudFormation would deploy it.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,11 +39,33 @@ export async function packageTemplate(stage: string, params: Record<string, stri
   Object.assign(env, { AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' });
   const args = ['package', '--stage', stage, '--package', join(dir, 'out')];
   for (const [key, value] of Object.entries(params)) args.push(`--param=${key}=${value}`);
+  const unlock = await lockPackaging();
   try {
     await promisify(execFile)(process.execPath, [SLS_BIN, ...args], { cwd: ROOT, env, timeout: 120_000 });
     return JSON.parse(await readFile(join(dir, 'out/cloudformation-template-update-stack.json'), 'utf8')) as Template;
   } finally {
+    await unlock();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Two `sls package` runs of one service folder at once (test files run in parallel workers) can hand one of them the
+ * other's stage and params, or fail outright: they share state in the service folder. A lock directory (mkdir is
+ * atomic) serialises them across processes; one older than 150 s was left by a killed run and is broken.
+ */
+async function lockPackaging(): Promise<() => Promise<void>> {
+  const lock = join(tmpdir(), `sls-package-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
+  for (;;) {
+    try {
+      await mkdir(lock);
+      return () => rm(lock, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > 150_000) await rm(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 }
 
