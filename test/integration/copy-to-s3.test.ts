@@ -232,15 +232,29 @@ describe('copyExportToS3 against s3rver over real HTTP', () => {
     expect(await keysUnder(exportKeyPrefix(request))).toEqual([]);
   });
 
-  it('treats a link whose expires is already past as DownloadLinkExpired without fetching', async () => {
+  it('never refuses a link on its expires hint: a past one is tried, and only a 403 means expired', async () => {
     const now = Date.parse('2026-03-05T00:00:00Z');
-    const { deps, input } = setUp({ now: () => now });
-    files.serve('/late/a.csv', { body: csv(5) });
-    const request = input([], {
-      links: [files.link('/late/a.csv', { expires: now + 60_000 }), files.link('/late/b.csv', { expires: now - 1 })],
-    });
-    await expectFailure(copyExportToS3(deps, request), DownloadLinkExpired);
-    expect(requestsFor('/late/')).toBe(0);
+    const { deps, input, logs } = setUp({ now: () => now });
+    const body = csv(5);
+    files.serve('/late/a.csv', { body });
+    files.serve('/late/b.csv', { body });
+    const inSeconds = files.link('/late/b.csv', { expires: Math.floor(now / 1000) - 60 });
+    const request = input([], { links: [files.link('/late/a.csv', { expires: now - 1 }), inSeconds] });
+    const manifest = await copyExportToS3(deps, request);
+    expect(manifest.files.map((file) => file.rows)).toEqual([5, 5]);
+    expect(requestsFor('/late/')).toBe(2);
+    expect(logs.join('\n')).toContain('download link looks expired; trying it anyway');
+
+    const refused = setUp({ now: () => now });
+    files.serve('/late/c.csv', { status: 403, body: '<Error>AccessDenied</Error>' });
+    const error = await expectFailure(
+      copyExportToS3(
+        refused.deps,
+        refused.input([], { links: [files.link('/late/c.csv', { expires: now + 60_000 })] }),
+      ),
+      DownloadLinkExpired,
+    );
+    expect(error.message).toContain('HTTP 403');
   });
 
   it('builds key prefixes from the UTC request day, with or without a prefix', () => {
