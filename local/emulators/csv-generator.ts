@@ -31,7 +31,7 @@ const ROLES = ['管理员', '运营, 市场', 'member', '"VIP" 客户', '普通�
 const STREETS = ['建国路88号', '人民南路二段', '南京西路1266号', '科技园南区', '解放大道'];
 const REMARKS = ['', '老用户，复购率高', '备注：\n需要回访', '说 "你好"', 'likes, lots of, commas', '无'];
 // Only in backslash-escaped files: a quote right before a quoted line break, and a value ending in a backslash.
-const BACKSLASH_REMARKS = ['引用 "第一行\n第二行"', 'C:\\导出\\', '转义 \\" 不是结尾'];
+const BACKSLASH_REMARKS = ['引用 "第一行"\n第二行', 'C:\\导出\\', '转义 \\" 不是结尾'];
 const TAGS = ['高价值', '新客', '流失预警', '活跃', '沉默'];
 const CHANNELS = ['微信小程序', 'App Store', '华为应用市场', '百度, 搜索', '直接访问'];
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

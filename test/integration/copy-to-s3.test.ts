@@ -19,6 +19,7 @@ import {
 } from '../../lib/export/copy-to-s3.ts';
 import { createLogger } from '../../lib/log.ts';
 import { type LocalS3, startLocalS3 } from '../../local/aws/s3.ts';
+import { csvStream } from '../../local/emulators/csv-generator.ts';
 import { type FileServer, startFileServer } from '../helpers/file-server.ts';
 
 const BUCKET = 'exports';
@@ -155,6 +156,18 @@ describe('copyExportToS3 against s3rver over real HTTP', () => {
     expect(files.requests.find((r) => r.path === '/gzip/a.csv')!.headers['accept-encoding']).toContain('gzip');
     expect((await objectText(manifest.files[0]!.key)).text).toBe(body);
     expect(manifest.files[0]).toMatchObject({ bytes: Buffer.byteLength(body), sha256: sha256(body), rows: 5_000 });
+  });
+
+  it('counts the rows of backslash-escaped CSV (a \\" right before a quoted line break is no record end)', async () => {
+    const { deps, input } = setUp();
+    const chunks: Buffer[] = [];
+    const columns = ['user_id', 'remark', 'role', 'address'];
+    for await (const chunk of csvStream({ rows: 20_000, escape: 'backslash' }, columns)) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    expect(body.includes('\\"\n')).toBe(true);
+    files.serve('/backslash/a.csv', { body });
+    const manifest = await copyExportToS3(deps, input(['/backslash/a.csv']));
+    expect(manifest.files[0]).toMatchObject({ rows: 20_000, bytes: body.length, sha256: sha256(body) });
   });
 
   it('retries a truncated body from scratch and succeeds when the next attempt is whole', async () => {
