@@ -1,6 +1,7 @@
-// `npm run bench [-- copy|listing|cold-start|polling …]`: runs the benchmarks and writes bench/RESULTS.md.
+// `npm run bench [-- copy|listing|cold-start|polling|hash …]`: runs the benchmarks and writes bench/RESULTS.md.
 import { runColdStartBench } from './cold-start.ts';
 import { runCopyBench } from './copy.ts';
+import { runHashBench } from './hash.ts';
 import { runListingBench } from './listing.ts';
 import { runPollingBench } from './polling.ts';
 import { type BenchResult, fmt, progress, RESULTS_PATH, renderSection, writeResults } from './results.ts';
@@ -10,6 +11,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   listing: runListingBench,
   'cold-start': runColdStartBench,
   polling: runPollingBench,
+  hash: runHashBench,
 };
 const ORDER = Object.keys(BENCHES);
 

@@ -51,8 +51,16 @@ export function assertTrustedDownloadLink(link: string, allowlist: readonly stri
   return url;
 }
 
-/** The link's `expires` query parameter (epoch ms), when present and numeric. */
+/**
+ * The link's `expires` query parameter as epoch milliseconds, read as a hint only: GrowingIO documents neither
+ * its unit nor that it means anything ("nothing in a link should be relied on"). 10 digits are seconds, 13 digits
+ * milliseconds; anything else (absent, other lengths, not digits) is unknown (undefined). Never refuse a link on
+ * this alone: a 403 on the download is what says it expired (DownloadLinkExpired).
+ */
 export function linkExpiresAt(url: URL): number | undefined {
   const raw = url.searchParams.get('expires');
-  return raw && /^\d+$/.test(raw) ? Number(raw) : undefined;
+  if (raw === null) return undefined;
+  if (/^\d{10}$/.test(raw)) return Number(raw) * 1000;
+  if (/^\d{13}$/.test(raw)) return Number(raw);
+  return undefined;
 }

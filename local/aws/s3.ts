@@ -1,11 +1,14 @@
-// Embedded S3 (s3rver) on 127.0.0.1 for tests, `npm start` and benchmarks; no cloud account needed.
+// Embedded S3 (s3rver behind a small front that adds the multipart operations it lacks) on 127.0.0.1 for tests,
+// `npm start` and benchmarks; no cloud account needed.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../lib/aws.ts';
+import { startS3Front } from './s3-front.ts';
 
 export interface LocalS3 {
   /** e.g. http://127.0.0.1:PORT — give it to S3_ENDPOINT or createS3Client. */
@@ -39,13 +42,16 @@ export async function startLocalS3(opts: LocalS3Options = {}): Promise<LocalS3> 
   const directory = opts.directory ?? (await mkdtemp(join(tmpdir(), 'local-s3-')));
   const server = new S3rver({
     address: '127.0.0.1',
-    port: opts.port ?? 0,
+    port: 0,
     directory,
     silent: true,
     configureBuckets: (opts.buckets ?? []).map((name) => ({ name, configs: [] })),
   });
   const address = await server.run();
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  const agent = new Agent({ keepAlive: true });
+  // Clients talk to the front: AbortMultipartUpload, ListParts and ListMultipartUploads work there.
+  const front = await startS3Front({ backendPort: address.port, directory, agent, port: opts.port });
+  const endpoint = front.endpoint;
   const client = createS3Client({ endpoint, region: 'us-east-1', credentials: LOCAL_S3_CREDENTIALS });
   let closed = false;
   return {
@@ -61,6 +67,8 @@ export async function startLocalS3(opts: LocalS3Options = {}): Promise<LocalS3> 
       if (closed) return;
       closed = true;
       client.destroy();
+      await front.close();
+      agent.destroy();
       await server.close();
       if (ownDirectory) await rm(directory, { recursive: true, force: true });
     },

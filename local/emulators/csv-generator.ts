@@ -1,9 +1,6 @@
-// Deterministic, streamed CSV of realistic segment users (a seeded row pool cycled by a PRNG), and serving it over HTTP.
+// Deterministic, streamed CSV of realistic segment users (a seeded row pool cycled by a PRNG), from any byte offset.
 import { createHash } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
-import { pipeline, Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createGzip } from 'node:zlib';
+import { Readable } from 'node:stream';
 import { prng } from './prng.ts';
 
 export interface CsvFileSpec {
@@ -12,6 +9,13 @@ export interface CsvFileSpec {
   bom?: boolean;
   crlf?: boolean;
   gzip?: boolean;
+  /**
+   * How quotes inside quoted fields are escaped: `double` (RFC 4180 `""`, the default) or `backslash`
+   * (GrowingIO's advice: `\"` and `\\`; its remarks then also hold a `\"` before a line break and a trailing `\`).
+   */
+  escape?: 'double' | 'backslash';
+  /** Another version of the same file: every user id differs, the byte length stays the same. Default 0. */
+  version?: number;
 }
 
 const POOL_SIZE = 1021;
@@ -26,6 +30,8 @@ const PROVINCES = ['北京市', '广东省', '浙江省', '四川省', '湖北�
 const ROLES = ['管理员', '运营, 市场', 'member', '"VIP" 客户', '普通用户', '渠道经理'];
 const STREETS = ['建国路88号', '人民南路二段', '南京西路1266号', '科技园南区', '解放大道'];
 const REMARKS = ['', '老用户，复购率高', '备注：\n需要回访', '说 "你好"', 'likes, lots of, commas', '无'];
+// Only in backslash-escaped files: a quote right before a quoted line break, and a value ending in a backslash.
+const BACKSLASH_REMARKS = ['引用 "第一行"\n第二行', 'C:\\导出\\', '转义 \\" 不是结尾'];
 const TAGS = ['高价值', '新客', '流失预警', '活跃', '沉默'];
 const CHANNELS = ['微信小程序', 'App Store', '华为应用市场', '百度, 搜索', '直接访问'];
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -54,16 +60,26 @@ const MAKERS: Record<string, ValueMaker> = {
   project: (next) => pick(['商城', '小程序', 'App'], next),
 };
 
-/** RFC 4180 quoting: only when needed, with inner quotes doubled. */
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+type Escape = NonNullable<CsvFileSpec['escape']>;
+
+/** Quoting only when needed; inner quotes doubled (RFC 4180) or backslash-escaped along with backslashes. */
+function csvField(value: string, quoting: Escape): string {
+  if (quoting === 'double') return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  return /[",\r\n\\]/.test(value) ? `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"` : value;
 }
 
-function makeValue(column: string, next: () => number): string {
+function makeValue(column: string, next: () => number, quoting: Escape): string {
   // About one value in twenty is missing, as in real exports.
   if (next() % 20 === 0) return '';
+  if (column === 'remark' && quoting === 'backslash' && next() % 4 === 0) return pick(BACKSLASH_REMARKS, next);
   const maker = MAKERS[column];
   return maker ? maker(next) : `${column}_值_${next() % 1000}`;
+}
+
+/** Cache key of everything that shapes a file's bytes. */
+function specKey(spec: CsvFileSpec, columns: readonly string[]): string {
+  const { rows, seed = 1, bom = false, crlf = false, escape: quoting = 'double', version = 0 } = spec;
+  return `${rows}|${seed}|${bom}|${crlf}|${quoting}|${version}|${columns.join(',')}`;
 }
 
 interface Plan {
@@ -81,15 +97,16 @@ const plans = new Map<string, Plan>();
 function planFor(spec: CsvFileSpec, columns: readonly string[]): Plan {
   const seed = spec.seed ?? 1;
   const eol = spec.crlf ? '\r\n' : '\n';
-  const key = `${seed}|${eol}|${spec.bom ? 1 : 0}|${columns.join(',')}`;
+  const quoting = spec.escape ?? 'double';
+  const key = specKey({ ...spec, rows: 0, version: 0 }, columns);
   const cached = plans.get(key);
   if (cached) return cached;
   const next = prng(seed ^ 0x9e3779b9);
   const rest = columns.slice(1);
   const pool = Array.from({ length: POOL_SIZE }, () =>
-    Buffer.from(rest.map((column) => `,${csvField(makeValue(column, next))}`).join(''), 'utf8'),
+    Buffer.from(rest.map((column) => `,${csvField(makeValue(column, next, quoting), quoting)}`).join(''), 'utf8'),
   );
-  const headerText = columns.map(csvField).join(',') + eol;
+  const headerText = columns.map((column) => csvField(column, quoting)).join(',') + eol;
   const header = spec.bom ? Buffer.concat([BOM, Buffer.from(headerText)]) : Buffer.from(headerText);
   const maxRowBytes = USER_ID_BYTES + Math.max(...pool.map((row) => row.length)) + eol.length;
   const plan = { header, pool, eol: Buffer.from(eol), rowSeed: next(), idSalt: next(), maxRowBytes };
@@ -118,22 +135,38 @@ function writeUserId(target: Buffer, offset: number, index: number, salt: number
 
 function checkSpec(spec: CsvFileSpec, columns: readonly string[]): void {
   if (!Number.isSafeInteger(spec.rows) || spec.rows < 0) throw new RangeError('rows must be a whole number >= 0');
+  if (spec.version !== undefined && !Number.isSafeInteger(spec.version)) throw new RangeError('version must be whole');
   if (columns[0] !== 'user_id') throw new RangeError('the first column must be user_id');
 }
 
-/** Raw CSV bytes (never gzipped here), generated chunk by chunk as the consumer reads. */
-export function csvStream(spec: CsvFileSpec, columns: string[]): Readable {
+/** Raw CSV bytes (never gzipped here) from byte `start` on, generated chunk by chunk as the consumer reads. */
+export function csvStream(spec: CsvFileSpec, columns: string[], start = 0): Readable {
   checkSpec(spec, columns);
   const plan = planFor(spec, columns);
   const nextRow = prng(plan.rowSeed);
+  const salt = (plan.idSalt + Math.imul(spec.version ?? 0, 0x9e3779b1)) >>> 0;
+  // Skip whole rows before `start` by replaying only the PRNG; `pending` is the row that holds `start`.
   let index = 0;
-  let headerSent = false;
+  let offset = plan.header.length;
+  let pending: Buffer | undefined;
+  while (start > offset && index < spec.rows) {
+    const row = plan.pool[nextRow() % POOL_SIZE]!;
+    const length = USER_ID_BYTES + row.length + plan.eol.length;
+    if (offset + length > start) {
+      pending = row;
+      break;
+    }
+    offset += length;
+    index++;
+  }
+  let skip = Math.max(0, start - offset); // bytes of the first generated chunk that lie before `start`
+  let headerSent = start >= plan.header.length;
   return new Readable({
     highWaterMark: CHUNK_BYTES,
     read() {
       if (!headerSent) {
         headerSent = true;
-        this.push(plan.header);
+        this.push(plan.header.subarray(start));
         return;
       }
       if (index >= spec.rows) {
@@ -141,16 +174,19 @@ export function csvStream(spec: CsvFileSpec, columns: string[]): Readable {
         return;
       }
       const chunk = Buffer.allocUnsafe(CHUNK_BYTES + plan.maxRowBytes);
-      let offset = 0;
-      while (offset < CHUNK_BYTES && index < spec.rows) {
-        const row = plan.pool[nextRow() % POOL_SIZE]!;
-        writeUserId(chunk, offset, index, plan.idSalt);
-        offset += USER_ID_BYTES;
-        offset += row.copy(chunk, offset);
-        offset += plan.eol.copy(chunk, offset);
+      let end = 0;
+      while (end < CHUNK_BYTES && index < spec.rows) {
+        const row = pending ?? plan.pool[nextRow() % POOL_SIZE]!;
+        pending = undefined;
+        writeUserId(chunk, end, index, salt);
+        end += USER_ID_BYTES;
+        end += row.copy(chunk, end);
+        end += plan.eol.copy(chunk, end);
         index++;
       }
-      this.push(chunk.subarray(0, offset));
+      const from = Math.min(skip, end);
+      skip -= from;
+      this.push(chunk.subarray(from, end));
     },
   });
 }
@@ -160,7 +196,7 @@ const lengths = new Map<string, number>();
 /** Exact byte length of csvStream(spec, columns) without generating it: replays only the PRNG. */
 export function csvByteLength(spec: CsvFileSpec, columns: string[]): number {
   checkSpec(spec, columns);
-  const key = `${spec.rows}|${spec.seed ?? 1}|${spec.bom}|${spec.crlf}|${columns.join(',')}`;
+  const key = specKey({ ...spec, version: 0 }, columns);
   const cached = lengths.get(key);
   if (cached !== undefined) return cached;
   const plan = planFor(spec, columns);
@@ -178,7 +214,7 @@ export function describeCsv(
   spec: CsvFileSpec,
   columns: string[],
 ): Promise<{ bytes: number; sha256: string; rows: number }> {
-  const key = `${spec.rows}|${spec.seed ?? 1}|${spec.bom}|${spec.crlf}|${columns.join(',')}`;
+  const key = specKey(spec, columns);
   let description = descriptions.get(key);
   if (!description) {
     description = (async () => {
@@ -193,118 +229,4 @@ export function describeCsv(
     descriptions.set(key, description);
   }
   return description;
-}
-
-export interface ServeCsvOptions {
-  /** File name for Content-Disposition. */
-  name: string;
-  /** Announce the full length but send only half, then end the socket. */
-  truncate?: boolean;
-  bytesPerSecond?: number;
-  /** Send this many bytes, end the socket and call onCut (used to expire a link mid-download). */
-  cutAfterBytes?: number;
-  onCut?: () => void;
-}
-
-/** Answer a download with the CSV: exact Content-Length, or gzip Content-Encoding (chunked); faults shape the body. */
-export async function serveCsvFile(
-  res: ServerResponse,
-  spec: CsvFileSpec,
-  columns: string[],
-  options: ServeCsvOptions,
-): Promise<void> {
-  const headers: Record<string, string | number> = {
-    'content-type': 'text/csv; charset=utf-8',
-    'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(options.name)}`,
-  };
-  let source: Readable = csvStream(spec, columns);
-  let limit = options.cutAfterBytes;
-  let endEarly = false;
-  if (spec.gzip) {
-    headers['content-encoding'] = 'gzip';
-    if (options.truncate) {
-      // Chunked: a complete gzip of half the file, then no terminating chunk, so the reader sees a cut stream.
-      source = Readable.from(takeBytes(source, Math.floor(csvByteLength(spec, columns) / 2)));
-      endEarly = true;
-    }
-    const gzip = createGzip();
-    pipeline(source, gzip, () => {});
-    source = gzip;
-  } else {
-    const length = csvByteLength(spec, columns);
-    headers['content-length'] = length;
-    if (options.truncate) limit = Math.min(limit ?? length, Math.floor(length / 2));
-  }
-  res.writeHead(200, headers);
-  const { sent, cut, closed } = await writeBody(res, source, limit, options.bytesPerSecond);
-  if (closed) return;
-  if (cut && options.cutAfterBytes !== undefined && sent >= options.cutAfterBytes) options.onCut?.();
-  if (cut || endEarly) return endSocket(res);
-  res.end();
-}
-
-async function* takeBytes(source: Readable, limit: number): AsyncGenerator<Buffer> {
-  let left = limit;
-  for await (const chunk of source as AsyncIterable<Buffer>) {
-    if (left <= 0) break;
-    yield chunk.length <= left ? chunk : chunk.subarray(0, left);
-    left -= chunk.length;
-  }
-  source.destroy();
-}
-
-/** Copy source to res, stopping at limit; paced to bytesPerSecond when given. */
-async function writeBody(
-  res: ServerResponse,
-  source: Readable,
-  limit: number | undefined,
-  bytesPerSecond: number | undefined,
-): Promise<{ sent: number; cut: boolean; closed: boolean }> {
-  const piece = bytesPerSecond ? Math.max(1, Math.floor(bytesPerSecond / 20)) : Number.POSITIVE_INFINITY;
-  const started = performance.now();
-  let sent = 0;
-  for await (const chunk of source as AsyncIterable<Buffer>) {
-    for (let offset = 0; offset < chunk.length; ) {
-      const end = Math.min(chunk.length, offset + piece, limit === undefined ? chunk.length : offset + limit - sent);
-      const part = chunk.subarray(offset, end);
-      offset = end;
-      if (part.length > 0 && !(await write(res, part))) {
-        source.destroy();
-        return { sent, cut: false, closed: true };
-      }
-      sent += part.length;
-      if (limit !== undefined && sent >= limit) {
-        source.destroy();
-        return { sent, cut: true, closed: false };
-      }
-      const due = bytesPerSecond ? (sent / bytesPerSecond) * 1000 - (performance.now() - started) : 0;
-      if (due > 0) await sleep(due);
-    }
-  }
-  return { sent, cut: false, closed: false };
-}
-
-/** Resolves true once data is accepted (waiting for drain), false if the client went away. */
-function write(res: ServerResponse, data: Buffer): Promise<boolean> {
-  if (res.destroyed) return Promise.resolve(false);
-  if (res.write(data)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-      resolve(ok);
-    };
-    const onDrain = () => done(true);
-    const onClose = () => done(false);
-    res.on('drain', onDrain);
-    res.on('close', onClose);
-  });
-}
-
-/** Flush what was written, then close the connection without completing the HTTP message. */
-function endSocket(res: ServerResponse): void {
-  const socket = res.socket;
-  if (!socket) return;
-  socket.end();
-  setTimeout(() => socket.destroy(), 1000).unref();
 }

@@ -1,37 +1,19 @@
 // A local GrowingIO segment-export server (API + signed CSV downloads) that follows the seed, faults included.
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type CsvFileSpec, describeCsv, serveCsvFile } from './csv-generator.ts';
+import { describeCsv } from './csv-generator.ts';
+import { currentFile, handleDownload, initialFileStates, issueLinks } from './growingio-downloads.ts';
+import {
+  type Answer,
+  type GrowingIoEmulatorOptions,
+  type GrowingIoFaults,
+  type Job,
+  type State,
+  send,
+} from './growingio-state.ts';
 
-export interface GrowingIoFaults {
-  /** The job ends failed with this errorMsg. */
-  failJob?: string;
-  /** The next N API requests answer 503. */
-  serverErrors?: number;
-  /** 429 (with Retry-After) when a token goes above 2 requests/s. */
-  rateLimit?: boolean;
-  /** The next N API requests answer 429 with Retry-After: 1 (a throttling burst, whatever the request rate). */
-  throttleBurst?: number;
-  /** Downloads announce a Content-Length larger than what is sent, then the socket ends. */
-  truncate?: boolean;
-  slowBodyBytesPerSecond?: number;
-  /** A link serves this many bytes, then the socket is destroyed and the link is expired (403); newer links are fine. */
-  expireLinksAfterBytes?: number;
-  /** The next N downloads answer 503. */
-  downloadServerErrors?: number;
-}
-
-export interface GrowingIoEmulatorOptions {
-  token?: string;
-  pollsUntilDone?: number;
-  secondsUntilDone?: number;
-  files?: CsvFileSpec[];
-  faults?: GrowingIoFaults;
-  now?: () => number;
-  knownParameters?: string[];
-  port?: number;
-}
+export type { GrowingIoEmulatorOptions, GrowingIoFaults } from './growingio-state.ts';
 
 export interface GrowingIoEmulator {
   url: string;
@@ -64,45 +46,6 @@ export function columnsFor(parameters?: string[]): string[] {
   return ['user_id', ...new Set(rest.filter((name) => name !== 'user_id'))];
 }
 
-interface LinkSet {
-  urls: string[];
-  signs: string[];
-  expiresAt: number;
-  /** Whether expireLinksAfterBytes applies to these links (only links issued before it fired once). */
-  faultable: boolean;
-}
-
-interface Job {
-  id: string;
-  key: string;
-  columns: string[];
-  createdAt: number;
-  polls: number;
-  links?: LinkSet;
-  revoked: Set<string>;
-  expiryFaultFired?: boolean;
-}
-
-type Answer = { status: number; body: unknown; headers?: Record<string, string> };
-
-interface State {
-  options: GrowingIoEmulatorOptions;
-  token: string;
-  now: () => number;
-  files: CsvFileSpec[];
-  known: Set<string>;
-  secret: Buffer;
-  jobsByKey: Map<string, Job>;
-  jobsById: Map<string, Job>;
-  buckets: Map<string, { tokens: number; at: number }>;
-  counters: { apiRequests: number; downloads: number; jobsCreated: number; throttled: number };
-  faults: GrowingIoFaults;
-  origin: string;
-}
-
-const sign = (s: State, path: string, expires: number) =>
-  createHmac('sha256', s.secret).update(`${path}\n${expires}`).digest('base64');
-
 /** Token bucket per Authorization value; undefined when allowed, else seconds to wait. */
 function throttle(s: State, key: string): number | undefined {
   const t = s.now();
@@ -115,20 +58,6 @@ function throttle(s: State, key: string): number | undefined {
     return undefined;
   }
   return Math.max(1, Math.ceil((1 - bucket.tokens) / RATE_PER_SECOND));
-}
-
-function issueLinks(s: State, job: Job, expireMinutes: number): LinkSet {
-  let expiresAt = s.now() + expireMinutes * 60_000;
-  if (job.links && expiresAt <= job.links.expiresAt) expiresAt = job.links.expiresAt + 1; // always a fresh signature
-  const signs: string[] = [];
-  const urls = s.files.map((_, index) => {
-    const name = encodeURIComponent(`${job.id.slice(0, 8)}_分群用户_${index + 1}.csv`);
-    const path = `/downloads/${job.id}/${index + 1}/${name}`;
-    const signature = sign(s, path, expiresAt);
-    signs.push(signature);
-    return `${s.origin}${path}?sign=${encodeURIComponent(signature)}&expires=${expiresAt}`;
-  });
-  return { urls, signs, expiresAt, faultable: !job.expiryFaultFired };
 }
 
 const failed = (errorMsg: string, id: string = randomUUID()): Answer => ({
@@ -211,44 +140,6 @@ function handleApi(s: State, req: IncomingMessage, url: URL, match: RegExpExecAr
   return exportAnswer(s, match[1]!, match[2]!, url);
 }
 
-function checkLink(s: State, url: URL, match: RegExpExecArray): { job: Job; index: number; sign: string } | Answer {
-  const denied = (code: string, message: string): Answer => ({ status: 403, body: xmlError(code, message) });
-  const given = url.searchParams.get('sign') ?? '';
-  const expires = Number(url.searchParams.get('expires'));
-  if (!Number.isSafeInteger(expires) || !safeEqual(given, sign(s, url.pathname, expires))) {
-    return denied('SignatureDoesNotMatch', 'The request signature we calculated does not match');
-  }
-  const job = s.jobsById.get(match[1]!);
-  const index = Number(match[2]) - 1;
-  if (!job || !s.files[index]) return { status: 404, body: xmlError('NoSuchKey', 'The specified key does not exist.') };
-  if (expires <= s.now() || job.revoked.has(given)) return denied('AccessDenied', 'Request has expired');
-  return { job, index, sign: given };
-}
-
-async function handleDownload(s: State, res: ServerResponse, url: URL, match: RegExpExecArray): Promise<void> {
-  s.counters.downloads++;
-  if ((s.faults.downloadServerErrors ?? 0) > 0) {
-    s.faults.downloadServerErrors = (s.faults.downloadServerErrors ?? 0) - 1;
-    return send(res, { status: 503, body: xmlError('ServiceUnavailable', 'Please reduce your request rate.') });
-  }
-  const checked = checkLink(s, url, match);
-  if ('status' in checked) return send(res, checked);
-  const { job, index } = checked;
-  const links = job.links;
-  const faultable = links?.faultable && links.signs.includes(checked.sign);
-  await serveCsvFile(res, s.files[index]!, job.columns, {
-    name: decodeURIComponent(match[3]!),
-    truncate: s.faults.truncate === true,
-    bytesPerSecond: s.faults.slowBodyBytesPerSecond,
-    cutAfterBytes: faultable ? s.faults.expireLinksAfterBytes : undefined,
-    onCut: () => {
-      // The whole link set expires at once, as if its lifetime ended mid-download.
-      for (const signature of links?.signs ?? []) job.revoked.add(signature);
-      job.expiryFaultFired = true;
-    },
-  });
-}
-
 function route(s: State, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://emulator');
   const api = API_PATH.exec(url.pathname);
@@ -258,7 +149,7 @@ function route(s: State, req: IncomingMessage, res: ServerResponse): void {
   } else if (api) {
     send(res, handleApi(s, req, url, api));
   } else {
-    handleDownload(s, res, url, download!).catch(() => res.destroy());
+    handleDownload(s, req, res, url, download!).catch(() => res.destroy());
   }
 }
 
@@ -276,7 +167,9 @@ export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions =
     counters: { apiRequests: 0, downloads: 0, jobsCreated: 0, throttled: 0 },
     faults: { ...options.faults },
     origin: '',
+    fileStates: [],
   };
+  s.fileStates = initialFileStates(s);
   const server = createServer((req, res) => route(s, req, res));
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -287,35 +180,20 @@ export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions =
     downloadHost: `127.0.0.1:${port}`,
     setFaults: (next) => {
       s.faults = { ...next };
+      // Versions stay; what was served is counted afresh, so a re-armed changeFileAfterBytes fires again.
+      for (const state of s.fileStates) Object.assign(state, { served: 0, changed: false });
     },
     stats: () => ({ ...s.counters }),
-    expectedFiles: (parameters) => Promise.all(s.files.map((spec) => describeCsv(spec, columnsFor(parameters)))),
+    expectedFiles: (parameters) =>
+      Promise.all(
+        s.files.map((_, index) =>
+          describeCsv(currentFile(s, index, columnsFor(parameters)).spec, columnsFor(parameters)),
+        ),
+      ),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
-function xmlError(code: string, message: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
-}
-
-function send(res: ServerResponse, answer: Answer): void {
-  const isText = typeof answer.body === 'string';
-  const body = isText ? (answer.body as string) : JSON.stringify(answer.body);
-  const type = isText ? (body.startsWith('<?xml') ? 'application/xml' : 'text/plain') : 'application/json';
-  res.writeHead(answer.status, {
-    'content-type': `${type}; charset=utf-8`,
-    'content-length': Buffer.byteLength(body),
-    ...answer.headers,
-  });
-  res.end(body);
 }

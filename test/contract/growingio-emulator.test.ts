@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { get } from 'node:http';
+import { get, type OutgoingHttpHeaders } from 'node:http';
+import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type GrowingIoEmulator,
@@ -38,9 +39,10 @@ async function api(query = '', token: string | null = TOKEN): Promise<{ status: 
 /** A download over node:http that reports what actually arrived, even when the connection is cut. */
 function download(
   link: string,
+  headers: OutgoingHttpHeaders = {},
 ): Promise<{ status: number; headers: Record<string, unknown>; bytes: Buffer; cut: boolean }> {
   return new Promise((resolve, reject) => {
-    get(link, (res) => {
+    get(link, { headers }, (res) => {
       const chunks: Buffer[] = [];
       let cut = false;
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -231,5 +233,137 @@ describe('GrowingIO emulator: downloads', () => {
     const seconds = (performance.now() - started) / 1000;
     expect(file.cut).toBe(false);
     expect(seconds).toBeGreaterThan((file.bytes.length / 40_000) * 0.8);
+  });
+});
+
+describe('GrowingIO emulator: ranges, validators, dialect and changing files', () => {
+  async function oneLink(options: GrowingIoEmulatorOptions): Promise<string> {
+    await start({ pollsUntilDone: 0, ...options });
+    return (await api()).body.downloadLinks[0]!;
+  }
+
+  it('answers byte ranges with 206 and Content-Range, and 416 past the end; validators on every answer', async () => {
+    const link = await oneLink({ files: [{ rows: 3000, seed: 4 }] });
+    const whole = await download(link);
+    const length = whole.bytes.length;
+    expect(whole.status).toBe(200);
+    expect(whole.headers['accept-ranges']).toBe('bytes');
+    const etag = whole.headers.etag;
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(Date.parse(String(whole.headers['last-modified']))).toBeGreaterThan(0);
+    const cases: Array<[string, number, number]> = [
+      ['bytes=100-199', 100, 199],
+      ['bytes=1000-', 1000, length - 1],
+      ['bytes=-50', length - 50, length - 1],
+      [`bytes=5-${length + 100}`, 5, length - 1],
+    ];
+    for (const [range, first, last] of cases) {
+      const part = await download(link, { range });
+      expect(part.status).toBe(206);
+      expect(part.headers['content-range']).toBe(`bytes ${first}-${last}/${length}`);
+      expect(Number(part.headers['content-length'])).toBe(last - first + 1);
+      expect(part.bytes.equals(whole.bytes.subarray(first, last + 1))).toBe(true);
+      expect([part.headers.etag, part.headers['last-modified']]).toEqual([etag, whole.headers['last-modified']]);
+    }
+    // Slices at arbitrary offsets (inside rows, inside the header) put together give the file back.
+    const slices: Buffer[] = [];
+    for (let offset = 0; offset < length; offset += 7_777) {
+      slices.push((await download(link, { range: `bytes=${offset}-${offset + 7_776}` })).bytes);
+    }
+    expect(sha256(Buffer.concat(slices))).toBe(sha256(whole.bytes));
+    for (const range of [`bytes=${length}-`, 'bytes=-0']) {
+      const refused = await download(link, { range });
+      expect([refused.status, refused.headers['content-range'], refused.headers.etag]).toEqual([
+        416,
+        `bytes */${length}`,
+        etag,
+      ]);
+    }
+    // Several ranges or bad syntax: the whole file, as HTTP allows.
+    for (const range of ['bytes=0-1,5-6', 'rows=1-2', 'bytes=9-3']) {
+      expect((await download(link, { range })).status).toBe(200);
+    }
+  });
+
+  it('honours If-Range and If-Match, and ignores Range when told to (200 with the whole file)', async () => {
+    const link = await oneLink({ files: [{ rows: 500 }] });
+    const whole = await download(link);
+    const etag = String(whole.headers.etag);
+    expect((await download(link, { range: 'bytes=10-', 'if-range': etag })).status).toBe(206);
+    const other = await download(link, { range: 'bytes=10-', 'if-range': '"0123"' });
+    expect([other.status, other.bytes.length]).toEqual([200, whole.bytes.length]);
+    expect((await download(link, { range: 'bytes=10-', 'if-match': '"0123"' })).status).toBe(412);
+    expect((await download(link, { range: 'bytes=10-', 'if-match': etag })).status).toBe(206);
+    emu!.setFaults({ ignoreRange: true });
+    const ignored = await download(link, { range: 'bytes=10-19' });
+    expect([ignored.status, ignored.headers['content-range']]).toEqual([200, undefined]);
+    expect(ignored.bytes.equals(whole.bytes)).toBe(true);
+  });
+
+  it('serves gzip files whole (Accept-Ranges: none), whatever Range asks', async () => {
+    const link = await oneLink({ files: [{ rows: 500, gzip: true }] });
+    const answer = await download(link, { range: 'bytes=10-19', 'accept-encoding': 'gzip' });
+    expect([answer.status, answer.headers['accept-ranges'], answer.headers['content-encoding']]).toEqual([
+      200,
+      'none',
+      'gzip',
+    ]);
+    expect(answer.headers.etag).toMatch(/^"[0-9a-f]{32}"$/);
+  });
+
+  it('serves backslash-escaped CSV that a backslash-aware parser reads row for row', async () => {
+    const link = await oneLink({ files: [{ rows: 2000, escape: 'backslash' }] });
+    const file = await download(link);
+    const text = file.bytes.toString();
+    expect(text).toContain('\\"\n'); // an escaped quote right before a line break inside a quoted field
+    expect(text).toContain('\\\\"'); // an escaped backslash right before a closing quote
+    const records = parse(file.bytes, { escape: '\\', relax_column_count: false }) as string[][];
+    expect(records).toHaveLength(2001);
+    expect(records.some((record) => record.some((field) => field.includes('"第一行"\n')))).toBe(true);
+    const [expected] = await emu!.expectedFiles();
+    expect([expected!.rows, expected!.sha256]).toEqual([2000, sha256(file.bytes)]);
+  });
+
+  it('changes a file after N bytes served: same length, new bytes, ETag and Last-Modified', async () => {
+    const link = await oneLink({ files: [{ rows: 20_000 }] });
+    const before = await download(link);
+    emu!.setFaults({ changeFileAfterBytes: 100_000 });
+    const first = await download(link, { range: 'bytes=0-199999' });
+    expect(first.bytes.equals(before.bytes.subarray(0, 200_000))).toBe(true); // the answer in flight keeps its bytes
+    const rest = await download(link, { range: 'bytes=200000-' });
+    expect(rest.status).toBe(206);
+    expect(rest.headers['content-range']).toBe(`bytes 200000-${before.bytes.length - 1}/${before.bytes.length}`);
+    expect(rest.headers.etag).not.toBe(before.headers.etag);
+    expect(Date.parse(String(rest.headers['last-modified']))).toBeGreaterThan(
+      Date.parse(String(before.headers['last-modified'])),
+    );
+    expect(rest.bytes.equals(before.bytes.subarray(200_000))).toBe(false);
+    const after = await download(link, { range: 'bytes=0-', 'if-range': String(before.headers.etag) });
+    expect(after.status).toBe(200);
+    expect(after.bytes.subarray(200_000).equals(rest.bytes)).toBe(true);
+    expect((await emu!.expectedFiles())[0]!.sha256).toBe(sha256(after.bytes));
+    // Fired once: the new version stays put.
+    expect((await download(link)).headers.etag).toBe(after.headers.etag);
+  });
+
+  it('can change the length too when a file changes', async () => {
+    const link = await oneLink({
+      files: [{ rows: 5_000 }],
+      faults: { changeFileAfterBytes: 1, changeFileLength: true },
+    });
+    const before = await download(link);
+    const after = await download(link);
+    expect(after.bytes.length).toBeGreaterThan(before.bytes.length);
+    expect((await emu!.expectedFiles())[0]).toMatchObject({ rows: 5_001, sha256: sha256(after.bytes) });
+  });
+
+  it('can issue links whose expires is in epoch seconds, honoured as such', async () => {
+    let now = Date.parse('2026-06-01T00:00:00Z');
+    await start({ pollsUntilDone: 0, expiresUnit: 'seconds', now: () => now });
+    const link = (await api('?expire=10')).body.downloadLinks[0]!;
+    expect(new URL(link).searchParams.get('expires')).toBe(String(now / 1000 + 600));
+    expect((await download(link)).status).toBe(200);
+    now += 601_000;
+    expect((await download(link)).status).toBe(403);
   });
 });

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DownloadFailed,
@@ -21,6 +26,7 @@ import {
 } from '../../lib/export/copy-to-s3.ts';
 import { createLogger } from '../../lib/log.ts';
 import { type LocalS3, startLocalS3 } from '../../local/aws/s3.ts';
+import { csvStream } from '../../local/emulators/csv-generator.ts';
 import { type FileServer, startFileServer } from '../helpers/file-server.ts';
 
 const BUCKET = 'exports';
@@ -159,6 +165,18 @@ describe('copyExportToS3 against s3rver over real HTTP', () => {
     expect(manifest.files[0]).toMatchObject({ bytes: Buffer.byteLength(body), sha256: sha256(body), rows: 5_000 });
   });
 
+  it('counts the rows of backslash-escaped CSV (a \\" right before a quoted line break is no record end)', async () => {
+    const { deps, input } = setUp();
+    const chunks: Buffer[] = [];
+    const columns = ['user_id', 'remark', 'role', 'address'];
+    for await (const chunk of csvStream({ rows: 20_000, escape: 'backslash' }, columns)) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    expect(body.includes('\\"\n')).toBe(true);
+    files.serve('/backslash/a.csv', { body });
+    const manifest = await copyExportToS3(deps, input(['/backslash/a.csv']));
+    expect(manifest.files[0]).toMatchObject({ rows: 20_000, bytes: body.length, sha256: sha256(body) });
+  });
+
   it('retries a truncated body from scratch and succeeds when the next attempt is whole', async () => {
     const { deps, input, logs } = setUp();
     const body = csv(1_000);
@@ -179,8 +197,12 @@ describe('copyExportToS3 against s3rver over real HTTP', () => {
     const error = await expectFailure(copyExportToS3(deps, request), DownloadFailed);
     expect(error.message).toMatch(/file 2\/2 .*(broke off|ended after).*gave up after 3 attempts/);
     expect(requestsFor('/truncated/b.csv')).toBe(3);
-    // s3rver answers 405 to AbortMultipartUpload: tolerated and logged, the export still fails clean.
-    expect(logs.filter((line) => line.includes('could not abort multipart upload'))).toHaveLength(3);
+    // Every attempt's multipart upload was aborted: none is left open under the export's prefix.
+    expect(logs.filter((line) => line.includes('could not abort multipart upload'))).toHaveLength(0);
+    const open = await s3.client.send(
+      new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: `${exportKeyPrefix(request)}/` }),
+    );
+    expect(open.Uploads ?? []).toEqual([]);
     expect(await keysUnder(exportKeyPrefix(request))).toEqual([]);
     expect(logs.join('\n')).not.toContain(SIGN);
   });
@@ -259,15 +281,29 @@ describe('copyExportToS3 against s3rver over real HTTP', () => {
     expect(await keysUnder(exportKeyPrefix(request))).toEqual([]);
   });
 
-  it('treats a link whose expires is already past as DownloadLinkExpired without fetching', async () => {
+  it('never refuses a link on its expires hint: a past one is tried, and only a 403 means expired', async () => {
     const now = Date.parse('2026-03-05T00:00:00Z');
-    const { deps, input } = setUp({ clock: { now: () => now, sleep: async () => {} } });
-    files.serve('/late/a.csv', { body: csv(5) });
-    const request = input([], {
-      links: [files.link('/late/a.csv', { expires: now + 60_000 }), files.link('/late/b.csv', { expires: now - 1 })],
-    });
-    await expectFailure(copyExportToS3(deps, request), DownloadLinkExpired);
-    expect(requestsFor('/late/')).toBe(0);
+    const { deps, input, logs } = setUp({ clock: { now: () => now, sleep: async () => {} } });
+    const body = csv(5);
+    files.serve('/late/a.csv', { body });
+    files.serve('/late/b.csv', { body });
+    const inSeconds = files.link('/late/b.csv', { expires: Math.floor(now / 1000) - 60 });
+    const request = input([], { links: [files.link('/late/a.csv', { expires: now - 1 }), inSeconds] });
+    const manifest = await copyExportToS3(deps, request);
+    expect(manifest.files.map((file) => file.rows)).toEqual([5, 5]);
+    expect(requestsFor('/late/')).toBe(2);
+    expect(logs.join('\n')).toContain('download link looks expired; trying it anyway');
+
+    const refused = setUp({ clock: { now: () => now, sleep: async () => {} } });
+    files.serve('/late/c.csv', { status: 403, body: '<Error>AccessDenied</Error>' });
+    const error = await expectFailure(
+      copyExportToS3(
+        refused.deps,
+        refused.input([], { links: [files.link('/late/c.csv', { expires: now + 60_000 })] }),
+      ),
+      DownloadLinkExpired,
+    );
+    expect(error.message).toContain('HTTP 403');
   });
 
   it('builds key prefixes from the UTC request day, with or without a prefix', () => {

@@ -1,5 +1,7 @@
+import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BadRequest } from '../../lib/errors.ts';
 import { CsvRecordCounter } from '../../lib/export/csv-records.ts';
 
 const encoder = new TextEncoder();
@@ -18,6 +20,16 @@ function count(chunks: Uint8Array[]): number {
   const counter = new CsvRecordCounter();
   for (const chunk of chunks) counter.push(chunk);
   return counter.finish();
+}
+
+/** Counts the first `resumeAfter` chunks, saves the state through JSON, and finishes with a loaded counter. */
+function countResumed(chunks: Uint8Array[], resumeAfter: number): number {
+  const first = new CsvRecordCounter();
+  for (const chunk of chunks.slice(0, resumeAfter)) first.push(chunk);
+  const rowState: unknown = JSON.parse(JSON.stringify(first.save()));
+  const second = CsvRecordCounter.load(rowState);
+  for (const chunk of chunks.slice(resumeAfter)) second.push(chunk);
+  return second.finish();
 }
 
 function countText(text: string, bom = false): number {
@@ -55,6 +67,12 @@ describe('CsvRecordCounter', () => {
     ['stray quote inside an unquoted field is literal', 'id,n\n1,ab"c\n2,d\n', 2],
     ['unterminated quote at end of file still counts', 'id,n\n1,"open\n', 1],
     ['multibyte UTF-8', 'id,名字\n1,张三\n2,"李\n四"\n', 2],
+    ['backslash-escaped quote then a line break stays in the field', 'id,n\n1,"say \\"\nhi\\""\n2,x\n', 2],
+    ['escaped backslash before the closing quote', 'id,n\n1,"C:\\\\dir\\\\"\n2,x\n', 2],
+    ['backslash escapes any byte inside quotes', 'id,n\n1,"a\\,b\\\nc"\n2,x\n', 2],
+    ['backslash outside quotes is data', 'id,n\n1,a\\\n2,b\\"c\n', 2],
+    ['both escapes in one field', 'id,n\n1,"a""b\\"\nc"\n', 1],
+    ['backslash as the last byte of the file', 'id,n\n1,"a\\', 1],
   ])('%s', (_name, text, expected) => {
     expect(countText(text)).toBe(expected);
   });
@@ -110,6 +128,93 @@ describe('CsvRecordCounter', () => {
         },
       ),
       { numRuns: 400 },
+    );
+  });
+
+  it('gives the same count for every split and every resume point of a backslash-escaped sample', () => {
+    const sample = bytesOf('id,"a\\"\r\nb"\n1,"x\\\\","\\"""\n2,"\\\\\\"\n",\\z\n3,"\\\n"\n', true);
+    const expected = 3;
+    expect(count([sample])).toBe(expected);
+    for (let a = 0; a <= sample.length; a++) {
+      expect(count(splitAt(sample, [a]))).toBe(expected);
+      expect(countResumed(splitAt(sample, [a]), 1)).toBe(expected);
+      for (let b = a; b <= sample.length; b++) expect(countResumed(splitAt(sample, [a, b]), 2)).toBe(expected);
+    }
+  });
+
+  it('saves a small JSON state and refuses a malformed one, naming the field', () => {
+    const counter = new CsvRecordCounter();
+    counter.push(encoder.encode('id,n\n1,"open \\'));
+    const state = counter.save();
+    expect(state).toEqual({ records: 1, mode: 4, content: true, bytes: 14, bomPending: false });
+    expect(JSON.stringify(state).length).toBeLessThan(100);
+    const resumed = CsvRecordCounter.load(state);
+    resumed.push(encoder.encode('"still open"\n2,x\n'));
+    expect(resumed.finish()).toBe(2);
+    for (const [bad, field] of [
+      [{ ...state, records: -1 }, 'rowState.records'],
+      [{ ...state, mode: 9 }, 'rowState.mode'],
+      [{ ...state, content: 'yes' }, 'rowState.content'],
+      [{ ...state, bytes: 10, bomPending: true }, 'rowState.bomPending'],
+      [{ ...state, extra: 1 }, 'rowState.extra'],
+      [null, 'rowState'],
+    ] as const) {
+      const error = (() => {
+        try {
+          CsvRecordCounter.load(bad);
+        } catch (caught) {
+          return caught as BadRequest;
+        }
+        throw new Error('expected load to refuse');
+      })();
+      expect(error).toBeInstanceOf(BadRequest);
+      expect(error.errors.map((entry) => entry.field)).toContain(field);
+    }
+    expect(() => resumed.save()).toThrow(/after finish/);
+  });
+
+  it.each([
+    ['RFC 4180 (doubled quotes)', 'rfc'],
+    ['GrowingIO (backslash escape)', 'backslash'],
+  ] as const)('matches csv-parse on generated %s files under any chunking and resume (property)', (_name, dialect) => {
+    const units = ['a', 'Z', '9', ',', '"', '\n', '\r', ' ', 'é', '用', ...(dialect === 'backslash' ? ['\\'] : [])];
+    const field = fc.record({
+      value: fc.string({ unit: fc.constantFrom(...units), maxLength: 6 }),
+      forceQuote: fc.boolean(),
+    });
+    const quote = ({ value, forceQuote }: { value: string; forceQuote: boolean }) => {
+      if (!forceQuote && value !== '' && !/[",\r\n]/.test(value)) return value;
+      const inner = dialect === 'rfc' ? value.replaceAll('"', '""') : value.replace(/[\\"]/g, (c) => `\\${c}`);
+      return `"${inner}"`;
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(field, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 12 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.boolean(),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.nat(),
+        (records, eol, trailing, bom, rawCuts, rawResume) => {
+          const text = records.map((fields) => fields.map(quote).join(',')).join(eol) + (trailing ? eol : '');
+          const bytes = bytesOf(text, bom);
+          const parsed: unknown[] = parse(Buffer.from(bytes), {
+            bom: true,
+            escape: dialect === 'rfc' ? '"' : '\\',
+            record_delimiter: eol,
+            relax_column_count: true,
+            skip_empty_lines: true,
+          });
+          const expected = Math.max(0, parsed.length - 1);
+          const chunks = splitAt(
+            bytes,
+            rawCuts.map((cut) => cut % (bytes.length + 1)),
+          );
+          expect(count(chunks)).toBe(expected);
+          expect(countResumed(chunks, rawResume % (chunks.length + 1))).toBe(expected);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 

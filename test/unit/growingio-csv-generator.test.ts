@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type CsvFileSpec, csvByteLength, csvStream, describeCsv } from '../../local/emulators/csv-generator.ts';
+import { prng } from '../../local/emulators/prng.ts';
 
 const COLUMNS = ['user_id', 'open_id', 'user_name', 'role', 'city', 'phone', 'address', 'remark', 'mystery'];
 
-async function collect(spec: CsvFileSpec, columns = COLUMNS): Promise<Buffer> {
+async function collect(spec: CsvFileSpec, columns = COLUMNS, start = 0): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of csvStream(spec, columns)) chunks.push(chunk as Buffer);
+  for await (const chunk of csvStream(spec, columns, start)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 
@@ -99,6 +100,26 @@ describe('csv generator', () => {
     expect(largest).toBeLessThan(1024 * 1024);
     // Loose bound for a busy 2-core machine; measured ~2 GB/s alone.
     expect(bytes / seconds).toBeGreaterThan(50 * 1024 * 1024);
+  });
+
+  it('streams from any byte offset exactly the tail of the whole file', async () => {
+    const spec = { rows: 9000, seed: 3, bom: true, escape: 'backslash' as const };
+    const whole = await collect(spec);
+    const starts = [0, 1, 3, 50, 51, 262_143, 262_144, 262_145, whole.length - 1, whole.length, whole.length + 9];
+    const next = prng(77);
+    for (let i = 0; i < 20; i++) starts.push(next() % whole.length);
+    for (const start of starts) expect((await collect(spec, COLUMNS, start)).equals(whole.subarray(start))).toBe(true);
+  });
+
+  it('makes another version of a file with the same length and different bytes', async () => {
+    const spec = { rows: 1000, seed: 6 };
+    const [first, second] = await Promise.all([collect(spec), collect({ ...spec, version: 1 })]);
+    expect(second.length).toBe(first.length);
+    expect(second.equals(first)).toBe(false);
+    expect(csvByteLength({ ...spec, version: 1 }, COLUMNS)).toBe(first.length);
+    expect((await describeCsv({ ...spec, version: 1 }, COLUMNS)).sha256).not.toBe(
+      (await describeCsv(spec, COLUMNS)).sha256,
+    );
   });
 
   it('requires user_id as the first column', () => {

@@ -71,10 +71,24 @@ describe('assertTrustedDownloadLink', () => {
 });
 
 describe('linkExpiresAt', () => {
-  it('reads expires as epoch milliseconds when numeric', () => {
+  const at = (expires: string) => linkExpiresAt(new URL(`https://gta.growingio.com/a.csv?sign=x&expires=${expires}`));
+
+  it('reads 13 digits as epoch milliseconds', () => {
     expect(linkExpiresAt(new URL(SEED_LINK))).toBe(1_577_344_409_140);
+    expect(at('0000000000001')).toBe(1);
+  });
+
+  it('reads 10 digits as epoch seconds', () => {
+    expect(at('1577344409')).toBe(1_577_344_409_000);
+    expect(new Date(at('1893456000')!).toISOString()).toBe('2030-01-01T00:00:00.000Z');
+  });
+
+  it('gives undefined (unknown) for anything else', () => {
     expect(linkExpiresAt(new URL('https://gta.growingio.com/a.csv?sign=x'))).toBeUndefined();
-    expect(linkExpiresAt(new URL('https://gta.growingio.com/a.csv?expires=soon'))).toBeUndefined();
-    expect(linkExpiresAt(new URL('https://gta.growingio.com/a.csv?expires=-5'))).toBeUndefined();
+    for (const garbage of ['', 'soon', '-5', '157734440', '15773444091', '157734440914', '15773444091400', '1.5e12']) {
+      expect(at(encodeURIComponent(garbage))).toBeUndefined();
+    }
+    expect(at('1577344409%20')).toBeUndefined();
+    expect(at('%EF%BC%91577344409')).toBeUndefined(); // a full-width digit is not a digit
   });
 });

@@ -1,0 +1,57 @@
+// sha256 whose state survives between invocations: hash-wasm's hasher saved as a compact base64 string (`hashState`).
+import { createSHA256, type IHasher } from 'hash-wasm';
+import { BadRequest } from '../errors.ts';
+
+/** A saved SHA-256 state (hash-wasm's 116 bytes) is 156 base64 characters; anything far off is not one. */
+const MAX_STATE_CHARS = 512;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+export interface ResumableSha256 {
+  update(chunk: Uint8Array): void;
+  /** The state after every byte given so far, as base64 (`hashState`); the hasher keeps going. */
+  save(): string;
+  /** Lower-case hex digest of every byte given, including those hashed before the state was saved. */
+  digest(): string;
+}
+
+/**
+ * A fresh SHA-256 hasher, or one that continues from `hashState` (from `save()`, possibly by another process).
+ * A malformed or foreign state is a BadRequest naming `hashState`.
+ */
+export async function createResumableSha256(hashState?: string): Promise<ResumableSha256> {
+  const hasher = await createSHA256();
+  hasher.init();
+  if (hashState !== undefined) loadState(hasher, hashState);
+  let done = false;
+  const open = (what: string) => {
+    if (done) throw new Error(`ResumableSha256.${what} after digest`);
+  };
+  return {
+    update: (chunk) => {
+      open('update');
+      hasher.update(chunk);
+    },
+    save: () => {
+      open('save');
+      return Buffer.from(hasher.save()).toString('base64');
+    },
+    digest: () => {
+      open('digest');
+      done = true;
+      return hasher.digest('hex');
+    },
+  };
+}
+
+function loadState(hasher: IHasher, hashState: string): void {
+  const invalid = (why: string, cause?: unknown) =>
+    new BadRequest(`Invalid hashState: ${why}`, { errors: [{ field: 'hashState', message: why }], cause });
+  if (typeof hashState !== 'string' || hashState.length > MAX_STATE_CHARS || !BASE64.test(hashState)) {
+    throw invalid('not a saved SHA-256 state (base64)');
+  }
+  try {
+    hasher.load(Buffer.from(hashState, 'base64'));
+  } catch (error) {
+    throw invalid('not a saved SHA-256 state', error);
+  }
+}
