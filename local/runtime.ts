@@ -3,11 +3,11 @@
 import { mkdir } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { type CopyExportDeps, createCopyExportHandler } from '../functions/copy-export.ts';
-import { createGetExportHandler } from '../functions/get-export.ts';
-import { createListAudienceFilesHandler } from '../functions/list-audience-files.ts';
-import { createRequestExportHandler, type RequestExportDeps } from '../functions/request-export.ts';
-import { createStartExportHandler } from '../functions/start-export.ts';
+import { type CopyExportDeps, createCopyExport } from '../functions/handlers/copy-export.ts';
+import { createGetExport } from '../functions/handlers/get-export.ts';
+import { createListAudienceFiles } from '../functions/handlers/list-audience-files.ts';
+import { createRequestExport, type RequestExportDeps } from '../functions/handlers/request-export.ts';
+import { createStartExport } from '../functions/handlers/start-export.ts';
 import { createS3Client, createSfnClient } from '../lib/aws.ts';
 import { type Config, configSecrets, type Env, parseConfig } from '../lib/config.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
@@ -46,9 +46,9 @@ export interface LocalRuntime {
   sfn: LocalSfn;
   sfnClient: SFNClient;
   handlers: {
-    startExport: ReturnType<typeof createStartExportHandler>;
-    getExport: ReturnType<typeof createGetExportHandler>;
-    listAudienceFiles: ReturnType<typeof createListAudienceFilesHandler>;
+    startExport: ReturnType<typeof createStartExport>;
+    getExport: ReturnType<typeof createGetExport>;
+    listAudienceFiles: ReturnType<typeof createListAudienceFiles>;
   };
   close(): Promise<void>;
 }
@@ -102,8 +102,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const sfn = await startLocalSfn({
       region: taskConfig.AWS_REGION,
       handlers: {
-        requestExport: createRequestExportHandler({ config: taskConfig, logger, onPoll: options.onPoll }),
-        copyExport: createCopyExportHandler({
+        requestExport: createRequestExport({ config: taskConfig, logger, onPoll: options.onPoll }),
+        copyExport: createCopyExport({
           config: taskConfig,
           s3: s3Client,
           logger,
@@ -139,9 +139,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sfn,
       sfnClient,
       handlers: {
-        startExport: createStartExportHandler({ config: apiConfig, sfn: sfnClient, logger }),
-        getExport: createGetExportHandler({ config: apiConfig, sfn: sfnClient, logger }),
-        listAudienceFiles: createListAudienceFilesHandler({ config: apiConfig, logger }),
+        startExport: createStartExport({ config: apiConfig, sfn: sfnClient, logger }),
+        getExport: createGetExport({ config: apiConfig, sfn: sfnClient, logger }),
+        listAudienceFiles: createListAudienceFiles({ config: apiConfig, logger }),
       },
       close: () => closeAll(closers),
     };

@@ -58,6 +58,8 @@ export interface CopyDeps {
    */
   queueSize?: number;
   onProgress?: (progress: CopyProgress) => void;
+  /** The Lambda deadline: aborts downloads and uploads in flight. */
+  signal?: AbortSignal;
   /** Attempts per file for 5xx / network / truncated bodies; default 3. */
   downloadAttempts?: number;
   sleep?: (ms: number) => Promise<void>;

@@ -1,6 +1,7 @@
 // Export ids are Step Functions execution names: idempotent when a key is given, unique otherwise.
 import { createHash, randomUUID } from 'node:crypto';
 import { BadRequest } from '../errors.ts';
+import { initialPollState, type PollState } from './poll.ts';
 import type { ExportRequest } from './request.ts';
 
 /** Execution names: at most 80 characters of [A-Za-z0-9_-]. */
@@ -9,7 +10,7 @@ export const EXPORT_ID = /^[A-Za-z0-9_-]{1,80}$/;
 /** The execution input every path into the state machine builds. */
 export interface ExecutionInput {
   request: ExportRequest & { exportId: string; requestedAt: string };
-  poll: { pollCount: number; linkRefreshes: number };
+  poll: PollState;
 }
 
 /**
@@ -28,7 +29,7 @@ export function exportIdFor(idempotencyKey: string | undefined, now: Date, uuid:
 export function buildExecutionInput(request: ExportRequest, exportId: string, now: Date): ExecutionInput {
   return {
     request: { ...request, exportId, requestedAt: now.toISOString() },
-    poll: { pollCount: 0, linkRefreshes: 0 },
+    poll: initialPollState(),
   };
 }
 

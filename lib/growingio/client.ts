@@ -30,6 +30,8 @@ export interface GrowingIoClientOptions {
   retry?: RetryOptions;
   /** Client-side budget per token; GrowingIO documents about 2 requests/s. */
   requestsPerSecond?: number;
+  /** The Lambda deadline: aborts requests and retry waits in flight. */
+  signal?: AbortSignal;
 }
 
 export interface GrowingIoClient {

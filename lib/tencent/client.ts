@@ -43,6 +43,8 @@ export interface TencentClientOptions {
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** The Lambda deadline: aborts requests and retry waits in flight. */
+  signal?: AbortSignal;
 }
 
 export interface FilesQuery {

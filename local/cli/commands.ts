@@ -2,9 +2,9 @@
 import { once } from 'node:events';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { readableCause } from '../../functions/get-export.ts';
-import { createListAudienceFilesHandler } from '../../functions/list-audience-files.ts';
-import type { StartedExport } from '../../functions/start-export.ts';
+import { createListAudienceFiles } from '../../functions/handlers/list-audience-files.ts';
+import type { StartedExport } from '../../lib/export/start.ts';
+import { readableCause } from '../../lib/export/status.ts';
 import { type Env, parseConfig } from '../../lib/config.ts';
 import { createLogger, type Logger, silentLogger } from '../../lib/log.ts';
 import { localContext } from '../aws/state-machine.ts';
@@ -195,7 +195,7 @@ export async function runAudienceFiles(flags: Flags, env: Env): Promise<number> 
           }
         : {}),
     });
-    const handler = createListAudienceFilesHandler({ config, logger: cliLogger(env), timeoutEarlyInMillis: 0 });
+    const handler = createListAudienceFiles({ config, logger: cliLogger(env), timeoutEarlyInMillis: 0 });
     const event = toHttpApiEvent(
       { method: 'GET', url: `/audience-files?${query}` },
       { method: 'GET', path: '/audience-files' },

@@ -1,7 +1,7 @@
 // The handler reads its Tencent token from an SSM SecureString through @middy/ssm, decrypted and cached.
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createListAudienceFilesHandler } from '../../functions/list-audience-files.ts';
+import { createListAudienceFiles } from '../../functions/handlers/list-audience-files.ts';
 import type { HttpEvent, HttpResult } from '../../functions/middleware/http.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -31,7 +31,7 @@ const context = { awsRequestId: 'req-ssm' } as unknown as Context;
 describe('token from SSM', () => {
   it('fetches the SecureString with decryption once, caches it, and never logs it', async () => {
     const lines: string[] = [];
-    const handler = createListAudienceFilesHandler({
+    const handler = createListAudienceFiles({
       config: parseConfig({ TENCENT_BASE_URL: emulator.url, TENCENT_ACCESS_TOKEN_PARAMETER: PARAMETER }),
       logger: createLogger({ write: (line) => lines.push(line) }),
       timeoutEarlyInMillis: 0,

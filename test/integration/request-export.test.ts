@@ -1,6 +1,6 @@
 // requestExport on its own: the GrowingIO token from an SSM SecureString (decrypted, cached), or a clear config error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequestExportHandler } from '../../functions/request-export.ts';
+import { createRequestExport } from '../../functions/handlers/request-export.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { localContext } from '../../local/aws/state-machine.ts';
@@ -35,7 +35,7 @@ const event = (pollCount: number) => ({
 describe('requestExport', () => {
   it('polls GrowingIO with a token read once from SSM and never logs it', async () => {
     const lines: string[] = [];
-    const handler = createRequestExportHandler({
+    const handler = createRequestExport({
       config: parseConfig({ GROWINGIO_BASE_URL: emulator.url, GROWINGIO_TOKEN_PARAMETER: PARAMETER }),
       logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }),
       ssmClientOptions: {
@@ -55,7 +55,7 @@ describe('requestExport', () => {
   });
 
   it('fails with a ConfigError naming both settings when no token is configured', async () => {
-    const handler = createRequestExportHandler({ config: parseConfig({ GROWINGIO_BASE_URL: emulator.url }) });
+    const handler = createRequestExport({ config: parseConfig({ GROWINGIO_BASE_URL: emulator.url }) });
     await expect(handler(event(0), localContext('requestExport'))).rejects.toMatchObject({
       name: 'ConfigError',
       message: expect.stringContaining('GROWINGIO_TOKEN or GROWINGIO_TOKEN_PARAMETER'),
@@ -63,7 +63,7 @@ describe('requestExport', () => {
   });
 
   it('rejects a malformed state payload by field', async () => {
-    const handler = createRequestExportHandler({
+    const handler = createRequestExport({
       config: parseConfig({ GROWINGIO_BASE_URL: emulator.url, GROWINGIO_TOKEN: emulator.token }),
     });
     await expect(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readableCause } from '../../functions/get-export.ts';
+import { readableCause } from '../../lib/export/status.ts';
 import { ExportTimedOut } from '../../lib/errors.ts';
 import { executionArnFor, exportIdFor } from '../../lib/export/execution.ts';
 import { assertPollsLeft, nextPollSeconds, totalWaitSeconds } from '../../lib/export/poll-policy.ts';
