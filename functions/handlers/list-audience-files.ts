@@ -8,8 +8,8 @@ import { createTencentClient } from '../../lib/tencent/client.ts';
 import { type ListingQuery, listAudienceFiles } from '../../lib/tencent/listing.ts';
 import { parseListingQuery } from '../../lib/tencent/query.ts';
 import { deadline, type HttpEvent, type HttpResult, httpErrors, jsonResponse, queryOf } from '../middleware/http.ts';
-import { functionLogger } from '../middleware/logger.ts';
 import { asHandler } from '../middleware/lazy.ts';
+import { functionLogger } from '../middleware/logger.ts';
 import { tokenToContext } from '../middleware/secret.ts';
 
 export interface ListAudienceFilesDeps {

@@ -7,8 +7,8 @@ import { parseTaskInput, requestExportInput } from '../../lib/export/task-input.
 import { createGrowingIoClient } from '../../lib/growingio/client.ts';
 import type { Fetch } from '../../lib/http.ts';
 import type { Logger } from '../../lib/log.ts';
-import { functionLogger } from '../middleware/logger.ts';
 import { asHandler } from '../middleware/lazy.ts';
+import { functionLogger } from '../middleware/logger.ts';
 import { tokenToContext } from '../middleware/secret.ts';
 
 export interface RequestExportDeps {
@@ -47,7 +47,10 @@ export function createRequestExport(deps: RequestExportDeps = {}) {
     const { projectUid, segmentationId, expireMinutes, parameters } = request;
     const answer: PollAnswer = await client
       .requestSegmentExport({ projectUid, segmentationId, expireMinutes, parameters })
-      .then((job) => ({ job }), (error: unknown) => ({ error }));
+      .then(
+        (job) => ({ job }),
+        (error: unknown) => ({ error }),
+      );
     const next = nextPoll(poll, answer, policy);
     const { jobId, status, nextPollSeconds: wait } = next;
     const error = 'error' in answer ? answer.error : undefined;

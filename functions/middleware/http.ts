@@ -20,7 +20,12 @@ export function errorResponse(error: unknown, requestId?: string): HttpResult {
   // Naming the variables (never their values) is what lets an operator fix a configuration, so it is shown.
   if (error instanceof ConfigError) {
     const errors = error.errors.map(({ field, message }) => ({ field, message }));
-    return jsonResponse(500, { message: error.message, errors, error: error.name, ...(requestId ? { requestId } : {}) });
+    return jsonResponse(500, {
+      message: error.message,
+      errors,
+      error: error.name,
+      ...(requestId ? { requestId } : {}),
+    });
   }
   if (error instanceof AppError && error.expose) {
     const headers: Record<string, string> = {};

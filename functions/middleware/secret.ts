@@ -38,7 +38,9 @@ export function tokenToContext<E, R>(source: TokenSource): MiddlewareObj<E, R>[]
     before: (request) => {
       const secret = (request.context as unknown as Record<string, unknown>)[contextKey];
       if (typeof secret !== 'string' || secret === '') {
-        throw configError(`The SSM parameter named by ${parameterSetting} is empty or not a string`, [parameterSetting]);
+        throw configError(`The SSM parameter named by ${parameterSetting} is empty or not a string`, [
+          parameterSetting,
+        ]);
       }
       logger.addSecret(secret);
     },

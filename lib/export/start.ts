@@ -31,7 +31,11 @@ export async function startExport(
   const input = buildExecutionInput(request, exportId, startedAt);
   try {
     const out = await deps.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name: exportId, input: JSON.stringify(input) }),
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name: exportId,
+        input: JSON.stringify(input),
+      }),
     );
     const { projectUid, segmentationId } = request;
     deps.logger.info('export started', { exportId, projectUid, segmentationId });

@@ -29,7 +29,7 @@ const event = (pollCount: number) => ({
     exportId: 'e1',
     requestedAt: '2026-11-25T00:00:00.000Z',
   },
-  poll: { pollCount, linkRefreshes: 0 },
+  poll: { pollCount, linkRefreshesLeft: 3 },
 });
 
 describe('requestExport', () => {
