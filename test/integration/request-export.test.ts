@@ -50,8 +50,45 @@ describe('requestExport', () => {
     expect(second).toMatchObject({ status: 'done', pollCount: 2, jobId: first.jobId });
     expect(second.downloadLinks.length).toBeGreaterThan(0);
     expect(ssm.calls).toEqual([{ target: 'AmazonSSM.GetParameters', names: [PARAMETER], decrypt: true }]);
-    expect(lines.join('\n')).not.toContain(emulator.token);
-    expect(lines.join('\n')).not.toMatch(/sign=(?!\[REDACTED\])/);
+  });
+
+  it('redacts the SSM token and signed links an upstream error message carries, in the answer and the logs', async () => {
+    const sign = 'S3CR3T-sign-value-987';
+    const token = 'gio-token-echoed-by-upstream-42';
+    const leaky = await startGrowingIoEmulator({
+      token,
+      pollsUntilDone: 1,
+      faults: {
+        failJob: `copy of https://gta.growingio.com/a.csv?sign=${sign}&expires=1 failed (${token})`,
+      },
+    });
+    const leakySsm = await startFakeSsm({ '/leaky/token': leaky.token });
+    try {
+      const lines: string[] = [];
+      const handler = createRequestExport({
+        config: parseConfig({ GROWINGIO_BASE_URL: leaky.url, GROWINGIO_TOKEN_PARAMETER: '/leaky/token' }),
+        logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }),
+        ssmClientOptions: {
+          endpoint: leakySsm.url,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+        },
+      });
+      let state = await handler(event(0), localContext('requestExport'));
+      for (let n = 0; n < 3 && state.status === 'doing'; n++) {
+        state = await handler({ ...event(0), poll: state }, localContext('requestExport'));
+      }
+      expect(state.status).toBe('failed');
+      const everything = [state.errorMsg, ...lines].join('\n');
+      expect(state.errorMsg).toContain('sign=[REDACTED]');
+      expect(state.errorMsg).toContain('([REDACTED])');
+      expect(lines.join('\n')).toContain('sign=[REDACTED]');
+      expect(everything).not.toContain(sign);
+      expect(everything).not.toContain(leaky.token);
+    } finally {
+      await leaky.close();
+      await leakySsm.close();
+    }
   });
 
   it('fails with a ConfigError naming both settings when no token is configured', async () => {
