@@ -53,14 +53,7 @@ export function createListAudienceFiles(deps: ListAudienceFilesDeps = {}) {
     before: (request: { event: HttpEvent; context: ListingContext }) =>
       void Object.assign(request.context, { listingQuery: parseListingQuery(queryOf(request.event)) }),
   };
-  const token = tokenToContext<HttpEvent, HttpResult>({
-    contextKey: 'tencentAccessToken',
-    value: config.TENCENT_ACCESS_TOKEN,
-    parameterName: config.TENCENT_ACCESS_TOKEN_PARAMETER,
-    settings: ['TENCENT_ACCESS_TOKEN', 'TENCENT_ACCESS_TOKEN_PARAMETER'],
-    logger,
-    ssmClientOptions: deps.ssmClientOptions,
-  });
+  const token = tokenToContext<HttpEvent, HttpResult>('tencentAccessToken', config, logger, deps);
   const handler = middy<HttpEvent, HttpResult, Error, ListingContext>(core, deadline(deps.timeoutEarlyInMillis));
   return asHandler(handler.use(validate).use(token).use(httpErrors(logger)));
 }

@@ -2,7 +2,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type Config, getConfig } from '../../lib/config.ts';
-import { nextPoll, type PollAnswer, type PolledState } from '../../lib/export/poll.ts';
+import { answerOf, nextPoll, type PolledState, pollPolicyOf } from '../../lib/export/poll.ts';
 import { parseTaskInput, requestExportInput } from '../../lib/export/task-input.ts';
 import { createGrowingIoClient } from '../../lib/growingio/client.ts';
 import type { Fetch } from '../../lib/http.ts';
@@ -26,11 +26,7 @@ type TokenContext = Context & { growingIoToken: string };
 export function createRequestExport(deps: RequestExportDeps = {}) {
   const config = deps.config ?? getConfig();
   const logger = deps.logger ?? functionLogger(config, 'requestExport');
-  const policy = {
-    initialSeconds: config.POLL_INITIAL_SECONDS,
-    maxSeconds: config.POLL_MAX_SECONDS,
-    maxAttempts: config.POLL_MAX_ATTEMPTS,
-  };
+  const policy = pollPolicyOf(config);
 
   const core = async (event: unknown, context: TokenContext, options?: { signal?: AbortSignal }) => {
     const { request, poll } = parseTaskInput(requestExportInput, event, 'requestExport');
@@ -45,12 +41,9 @@ export function createRequestExport(deps: RequestExportDeps = {}) {
       signal: options?.signal,
     });
     const { projectUid, segmentationId, expireMinutes, parameters } = request;
-    const answer: PollAnswer = await client
-      .requestSegmentExport({ projectUid, segmentationId, expireMinutes, parameters })
-      .then(
-        (job) => ({ job }),
-        (error: unknown) => ({ error }),
-      );
+    const answer = await answerOf(
+      client.requestSegmentExport({ projectUid, segmentationId, expireMinutes, parameters }),
+    );
     const next = nextPoll(poll, answer, policy);
     const { jobId, status, nextPollSeconds: wait } = next;
     const error = 'error' in answer ? answer.error : undefined;
@@ -59,13 +52,6 @@ export function createRequestExport(deps: RequestExportDeps = {}) {
     return next;
   };
 
-  const token = tokenToContext<unknown, PolledState>({
-    contextKey: 'growingIoToken',
-    value: config.GROWINGIO_TOKEN,
-    parameterName: config.GROWINGIO_TOKEN_PARAMETER,
-    settings: ['GROWINGIO_TOKEN', 'GROWINGIO_TOKEN_PARAMETER'],
-    logger,
-    ssmClientOptions: deps.ssmClientOptions,
-  });
+  const token = tokenToContext<unknown, PolledState>('growingIoToken', config, logger, deps);
   return asHandler(middy<unknown, PolledState, Error, TokenContext>(core).use(token));
 }

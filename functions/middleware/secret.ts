@@ -2,18 +2,19 @@
 // by @middy/ssm), put on the Lambda context and registered with the logger so it is redacted from then on.
 import type { MiddlewareObj } from '@middy/core';
 import ssm from '@middy/ssm';
+import type { Config } from '../../lib/config.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 
-export interface TokenSource {
-  /** Context property that receives the token. */
-  contextKey: string;
-  /** The plain setting's value (wins when set) and the SSM parameter's name. */
-  value?: string;
-  parameterName?: string;
-  /** The two setting names, e.g. ['TENCENT_ACCESS_TOKEN', 'TENCENT_ACCESS_TOKEN_PARAMETER']. */
-  settings: [valueSetting: string, parameterSetting: string];
-  logger: Logger;
+/** Context key ⇒ the two settings it comes from: the plain value (wins when set) and the SSM parameter's name. */
+const TOKENS = {
+  growingIoToken: ['GROWINGIO_TOKEN', 'GROWINGIO_TOKEN_PARAMETER'],
+  tencentAccessToken: ['TENCENT_ACCESS_TOKEN', 'TENCENT_ACCESS_TOKEN_PARAMETER'],
+} as const satisfies Record<string, readonly [keyof Config, keyof Config]>;
+
+export type TokenKey = keyof typeof TOKENS;
+
+export interface TokenOptions {
   cacheExpiryMs?: number;
   /** SSM client options (tests point it at a local endpoint). */
   ssmClientOptions?: Record<string, unknown>;
@@ -23,15 +24,21 @@ export interface TokenSource {
 export const SECRET_CACHE_MS = 5 * 60_000;
 
 /** Middlewares to `.use()` in order; the token is then `context[contextKey]`. Every failure is a ConfigError. */
-export function tokenToContext<E, R>(source: TokenSource): MiddlewareObj<E, R>[] {
-  const { contextKey, value, parameterName, logger } = source;
-  const [valueSetting, parameterSetting] = source.settings;
+export function tokenToContext<E, R>(
+  contextKey: TokenKey,
+  config: Config,
+  logger: Logger,
+  source: TokenOptions = {},
+): MiddlewareObj<E, R>[] {
+  const settings = TOKENS[contextKey];
+  const [valueSetting, parameterSetting] = settings;
+  const [value, parameterName] = [config[valueSetting], config[parameterSetting]];
   if (value) {
     logger.addSecret(value);
     return [{ before: (request) => void Object.assign(request.context, { [contextKey]: value }) }];
   }
   if (!parameterName) {
-    const error = configError(`Missing configuration: set ${valueSetting} or ${parameterSetting}`, source.settings);
+    const error = configError(`Missing configuration: set ${valueSetting} or ${parameterSetting}`, settings);
     return [{ before: () => Promise.reject(error) }];
   }
   const register: MiddlewareObj<E, R> = {

@@ -1,6 +1,7 @@
 // The poll contract in one home: the state the state machine carries between requestExport calls, and the pure
 // decision of what one GrowingIO answer means for it (status, next wait, transient failures, the poll budget).
 import { z } from 'zod';
+import type { Config } from '../config.ts';
 import { GrowingIoExportFailed, GrowingIoUnavailable } from '../errors.ts';
 import { EXPORT_STATUSES, type SegmentExportJob } from '../growingio/types.ts';
 import { assertPollsLeft, nextPollSeconds, type PollPolicy } from './poll-policy.ts';
@@ -34,6 +35,19 @@ export function initialPollState(): PollState {
 
 /** What one requestSegmentExport call produced: a job, or the error it threw. */
 export type PollAnswer = { job: SegmentExportJob } | { error: unknown };
+
+export function answerOf(call: Promise<SegmentExportJob>): Promise<PollAnswer> {
+  return call.then(
+    (job) => ({ job }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+/** The poll budget and backoff from the POLL_* settings. */
+export function pollPolicyOf(config: Pick<Config, 'POLL_INITIAL_SECONDS' | 'POLL_MAX_SECONDS' | 'POLL_MAX_ATTEMPTS'>) {
+  const { POLL_INITIAL_SECONDS: initialSeconds, POLL_MAX_SECONDS: maxSeconds, POLL_MAX_ATTEMPTS: maxAttempts } = config;
+  return { initialSeconds, maxSeconds, maxAttempts } satisfies PollPolicy;
+}
 
 /**
  * The next poll state. A running job waits with backoff (ExportTimedOut past the budget); a "retry later" job
