@@ -121,6 +121,27 @@ describe('failures and usage', () => {
     }
   });
 
+  it('prints a failed job whose upstream message quotes the token and a signed link, both redacted', async () => {
+    const token = 'real-looking-token-echoed-0123';
+    const sign = 'S3CR3T-sign-for-the-cli';
+    const emulator = await startGrowingIoEmulator({
+      token,
+      faults: { failJob: `cannot write https://gta.growingio.com/a.csv?sign=${sign} (${token})` },
+    });
+    try {
+      const result = await runCli(['export', '--project-uid', 'p1', '--segmentation-id', 's1'], {
+        cwd: workDir,
+        env: cleanEnv({ GROWINGIO_BASE_URL: emulator.url, GROWINGIO_TOKEN: token, POLL_INITIAL_SECONDS: '1' }),
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/FAILED: GrowingIoExportFailed: .*sign=\[REDACTED\].*\(\[REDACTED\]\)/);
+      expect(result.stderr + result.stdout).not.toContain(token);
+      expect(result.stderr).not.toContain(sign);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it('exits 2 with usage for bad flags, commands and arguments', async () => {
     for (const args of [
       ['export', '--bogus'],
