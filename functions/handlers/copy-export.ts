@@ -8,6 +8,7 @@ import { ConfigError } from '../../lib/errors.ts';
 import { type CopyDeps, copyExportToS3, type Manifest } from '../../lib/export/copy-to-s3.ts';
 import { copyExportInput, parseTaskInput } from '../../lib/export/task-input.ts';
 import type { Logger } from '../../lib/log.ts';
+import { deadline } from '../middleware/http.ts';
 import { functionLogger } from '../middleware/logger.ts';
 
 export interface CopyExportDeps {
@@ -50,5 +51,5 @@ export function createCopyExport(deps: CopyExportDeps = {}) {
     );
   };
 
-  return middy(core);
+  return middy(core, deadline());
 }

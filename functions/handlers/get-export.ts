@@ -7,7 +7,8 @@ import { type Config, getConfig, requireSettings } from '../../lib/config.ts';
 import { assertExportId } from '../../lib/export/execution.ts';
 import { describeExport } from '../../lib/export/status.ts';
 import type { Logger } from '../../lib/log.ts';
-import { type HttpEvent, type HttpResult, httpErrors, jsonResponse } from '../middleware/http.ts';
+import { deadline, type HttpEvent, type HttpResult, httpErrors, jsonResponse } from '../middleware/http.ts';
+import { asHandler } from '../middleware/lazy.ts';
 import { functionLogger } from '../middleware/logger.ts';
 
 export interface GetExportDeps {
@@ -21,11 +22,11 @@ export function createGetExport(deps: GetExportDeps = {}) {
   const logger = deps.logger ?? functionLogger(config, 'getExport');
   const sfn = deps.sfn ?? createSfnClient({ endpoint: config.SFN_ENDPOINT, region: config.AWS_REGION });
 
-  const core = async (event: HttpEvent, _context: Context): Promise<HttpResult> => {
+  const core = async (event: HttpEvent, _context: Context, options?: { signal?: AbortSignal }) => {
     const exportId = assertExportId(event.pathParameters?.exportId);
     const { STATE_MACHINE_ARN: stateMachineArn } = requireSettings(config, ['STATE_MACHINE_ARN']);
-    return jsonResponse(200, await describeExport({ sfn, stateMachineArn }, exportId));
+    return jsonResponse(200, await describeExport({ sfn, stateMachineArn, signal: options?.signal }, exportId));
   };
 
-  return middy<HttpEvent, HttpResult>(core).use(httpErrors(logger));
+  return asHandler(middy<HttpEvent, HttpResult>(core, deadline()).use(httpErrors(logger)));
 }

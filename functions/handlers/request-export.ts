@@ -7,6 +7,7 @@ import { parseTaskInput, requestExportInput } from '../../lib/export/task-input.
 import { createGrowingIoClient } from '../../lib/growingio/client.ts';
 import type { Fetch } from '../../lib/http.ts';
 import type { Logger } from '../../lib/log.ts';
+import { deadline } from '../middleware/http.ts';
 import { asHandler } from '../middleware/lazy.ts';
 import { functionLogger } from '../middleware/logger.ts';
 import { tokenToContext } from '../middleware/secret.ts';
@@ -53,5 +54,5 @@ export function createRequestExport(deps: RequestExportDeps = {}) {
   };
 
   const token = tokenToContext<unknown, PolledState>('growingIoToken', config, logger, deps);
-  return asHandler(middy<unknown, PolledState, Error, TokenContext>(core).use(token));
+  return asHandler(middy<unknown, PolledState, Error, TokenContext>(core, deadline()).use(token));
 }

@@ -8,7 +8,7 @@ import { parseExportRequest } from '../../lib/export/request.ts';
 import { startExport } from '../../lib/export/start.ts';
 import type { Logger } from '../../lib/log.ts';
 import { requestFromEvent, statusUrlFor } from '../middleware/export-trigger.ts';
-import { errorResponse, isHttpEvent, jsonResponse } from '../middleware/http.ts';
+import { deadline, errorResponse, isHttpEvent, jsonResponse } from '../middleware/http.ts';
 import { functionLogger } from '../middleware/logger.ts';
 
 export interface StartExportDeps {
@@ -23,12 +23,11 @@ export function createStartExport(deps: StartExportDeps = {}) {
   const logger = deps.logger ?? functionLogger(config, 'startExport');
   const sfn = deps.sfn ?? createSfnClient({ endpoint: config.SFN_ENDPOINT, region: config.AWS_REGION });
 
-  const core = async (event: unknown, _context: Context) => {
+  const core = async (event: unknown, _context: Context, options?: { signal?: AbortSignal }) => {
     const request = parseExportRequest(requestFromEvent(event));
     const { STATE_MACHINE_ARN: stateMachineArn } = requireSettings(config, ['STATE_MACHINE_ARN']);
-    const started = await startExport({ sfn, stateMachineArn, logger, now: deps.now }, request, (id) =>
-      statusUrlFor(event, id),
-    );
+    const lib = { sfn, stateMachineArn, logger, now: deps.now, signal: options?.signal };
+    const started = await startExport(lib, request, (id) => statusUrlFor(event, id));
     if (!isHttpEvent(event)) return started;
     const { created, ...body } = started;
     const headers: Record<string, string> = { location: started.statusUrl };
@@ -36,7 +35,7 @@ export function createStartExport(deps: StartExportDeps = {}) {
     return jsonResponse(202, body, headers);
   };
 
-  return middy(core).use({
+  return middy(core, deadline()).use({
     onError: (request) => {
       logger.warn('start export rejected', { error: request.error });
       // HTTP callers get a clean JSON answer; schedules and direct invokes see the error itself.

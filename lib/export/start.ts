@@ -11,6 +11,8 @@ export interface StartExportDeps {
   stateMachineArn: string;
   logger: Logger;
   now?: () => Date;
+  /** The Lambda deadline: aborts the Step Functions calls in flight. */
+  signal?: AbortSignal;
 }
 
 export interface StartedExport {
@@ -58,7 +60,7 @@ async function replayExport(
   statusUrl: string,
 ): Promise<StartedExport> {
   const executionArn = executionArnFor(deps.stateMachineArn, exportId);
-  const described = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const described = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }), { abortSignal: deps.signal });
   const previous = (JSON.parse(described.input ?? '{}') as Partial<ExecutionInput>).request;
   const { exportId: _id, requestedAt: _at, ...previousRequest } = previous ?? {};
   if (requestFingerprint(previousRequest as ExportRequest) !== requestFingerprint(request)) {

@@ -24,13 +24,13 @@ export function readableCause(cause: string | undefined): string {
 }
 
 export async function describeExport(
-  deps: { sfn: SFNClient; stateMachineArn: string },
+  deps: { sfn: SFNClient; stateMachineArn: string; signal?: AbortSignal },
   exportId: string,
 ): Promise<ExportStatus> {
   const executionArn = executionArnFor(deps.stateMachineArn, exportId);
   let out: DescribeExecutionCommandOutput;
   try {
-    out = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    out = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }), { abortSignal: deps.signal });
   } catch (error) {
     if ((error as Error).name === 'ExecutionDoesNotExist') throw new NotFound(`No export with id ${exportId}`);
     throw new UpstreamError(`Step Functions could not describe export ${exportId}: ${(error as Error).name}`, {
