@@ -1,6 +1,6 @@
 // Polling-cost benchmark: GrowingIO calls and state transitions of the product's poll policy vs fixed 5 s polling.
 import type { Context } from 'aws-lambda';
-import { createRequestExportHandler } from '../functions/request-export.ts';
+import { createRequestExport } from '../functions/handlers/request-export.ts';
 import { parseConfig } from '../lib/config.ts';
 import { buildExecutionInput } from '../lib/export/execution.ts';
 import { nextPollSeconds, type PollPolicy, totalWaitSeconds } from '../lib/export/poll-policy.ts';
@@ -61,7 +61,7 @@ async function runOnAsl(readySeconds: number, policy: PollPolicy): Promise<{ cal
       POLL_MAX_SECONDS: String(policy.maxSeconds),
       POLL_MAX_ATTEMPTS: String(policy.maxAttempts),
     });
-    const requestExport = createRequestExportHandler({ config, logger: silentLogger });
+    const requestExport = createRequestExport({ config, logger: silentLogger });
     let pendingWait = 0;
     const machine = createLocalStateMachine({
       handlers: {

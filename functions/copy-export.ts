@@ -1,54 +1,5 @@
-// copyExport (state machine Task): streams every download link into S3 and returns the manifest.
-import type { S3Client } from '@aws-sdk/client-s3';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
-import { createS3Client } from '../lib/aws.ts';
-import { type Config, getConfig } from '../lib/config.ts';
-import { ConfigError } from '../lib/errors.ts';
-import { copyExportToS3, type Manifest } from '../lib/export/copy-to-s3.ts';
-import { copyExportInput, parseTaskInput } from '../lib/export/task-input.ts';
-import type { Logger } from '../lib/log.ts';
-import { functionLogger } from './middleware/logger.ts';
+// Lambda entry of copyExport (state machine Task); built on first invocation (functions/handlers/copy-export.ts), nothing runs at import.
+import { createCopyExport } from './handlers/copy-export.ts';
+import { lazyHandler } from './middleware/lazy.ts';
 
-export interface CopyExportDeps {
-  config?: Config;
-  s3?: S3Client;
-  logger?: Logger;
-  onProgress?: Parameters<typeof copyExportToS3>[0]['onProgress'];
-}
-
-export function createCopyExportHandler(deps: CopyExportDeps = {}) {
-  const config = deps.config ?? getConfig();
-  const logger = deps.logger ?? functionLogger(config, 'copyExport');
-  const s3 = deps.s3 ?? createS3Client({ endpoint: config.S3_ENDPOINT, region: config.AWS_REGION });
-
-  const core = async (event: unknown, _context: Context): Promise<Manifest> => {
-    const { request, job } = parseTaskInput(copyExportInput, event, 'copyExport');
-    const bucket = request.destination?.bucket ?? config.EXPORT_BUCKET;
-    if (!bucket) throw new ConfigError('Missing configuration: EXPORT_BUCKET (and the request names no bucket)');
-    return await copyExportToS3(
-      {
-        s3,
-        allowlist: config.GROWINGIO_DOWNLOAD_HOSTS,
-        logger: logger.child({ exportId: request.exportId }),
-        timeoutMs: config.HTTP_TIMEOUT_MS,
-        onProgress: deps.onProgress,
-      },
-      {
-        exportId: request.exportId,
-        projectUid: request.projectUid,
-        segmentationId: request.segmentationId,
-        jobId: job.jobId,
-        parameters: request.parameters,
-        requestedAt: request.requestedAt,
-        bucket,
-        prefix: request.destination?.prefix ?? config.EXPORT_PREFIX,
-        links: job.downloadLinks,
-      },
-    );
-  };
-
-  return middy(core);
-}
-
-export const handler = createCopyExportHandler();
+export const handler = lazyHandler(createCopyExport);

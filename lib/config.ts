@@ -101,6 +101,20 @@ export function configSecrets(config: Config): string[] {
   return [config.GROWINGIO_TOKEN, config.TENCENT_ACCESS_TOKEN].filter((value): value is string => !!value);
 }
 
+/** Whether the environment sets a variable (non-blank): "given" as opposed to left to its default. */
+export function isSet(env: Env, name: keyof Config): boolean {
+  return Boolean(env[name]?.trim());
+}
+
+/** Which sides the environment points at real services (DESIGN.md's local runtime rules); emulators otherwise. */
+export function realServices(env: Env) {
+  return {
+    growingio: isSet(env, 'GROWINGIO_BASE_URL'),
+    s3: isSet(env, 'S3_ENDPOINT') || isSet(env, 'EXPORT_BUCKET'),
+    tencent: isSet(env, 'TENCENT_BASE_URL'),
+  };
+}
+
 /** A copy of the process environment, for the local runtime to layer emulator endpoints over it. */
 export function environment(): Env {
   return { ...process.env };

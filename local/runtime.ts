@@ -3,13 +3,13 @@
 import { mkdir } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { type CopyExportDeps, createCopyExportHandler } from '../functions/copy-export.ts';
-import { createGetExportHandler } from '../functions/get-export.ts';
-import { createListAudienceFilesHandler } from '../functions/list-audience-files.ts';
-import { createRequestExportHandler, type RequestExportDeps } from '../functions/request-export.ts';
-import { createStartExportHandler } from '../functions/start-export.ts';
+import { type CopyExportDeps, createCopyExport } from '../functions/handlers/copy-export.ts';
+import { createGetExport } from '../functions/handlers/get-export.ts';
+import { createListAudienceFiles } from '../functions/handlers/list-audience-files.ts';
+import { createRequestExport, type RequestExportDeps } from '../functions/handlers/request-export.ts';
+import { createStartExport } from '../functions/handlers/start-export.ts';
 import { createS3Client, createSfnClient } from '../lib/aws.ts';
-import { type Config, configSecrets, type Env, parseConfig } from '../lib/config.ts';
+import { type Config, configSecrets, type Env, parseConfig, realServices } from '../lib/config.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from './aws/s3.ts';
 import { type LocalSfn, startLocalSfn } from './aws/sfn-service.ts';
@@ -46,112 +46,112 @@ export interface LocalRuntime {
   sfn: LocalSfn;
   sfnClient: SFNClient;
   handlers: {
-    startExport: ReturnType<typeof createStartExportHandler>;
-    getExport: ReturnType<typeof createGetExportHandler>;
-    listAudienceFiles: ReturnType<typeof createListAudienceFilesHandler>;
+    startExport: ReturnType<typeof createStartExport>;
+    getExport: ReturnType<typeof createGetExport>;
+    listAudienceFiles: ReturnType<typeof createListAudienceFiles>;
   };
   close(): Promise<void>;
 }
 
-/** Which sides the environment points at real services, per DESIGN.md's local runtime rules. */
-export function realServices(env: Env) {
+/** The settings that point the handlers at a running GrowingIO emulator. */
+export function growingIoEmulatorEnv(emulator: GrowingIoEmulator): Env {
   return {
-    growingio: Boolean(env.GROWINGIO_BASE_URL?.trim()),
-    s3: Boolean(env.S3_ENDPOINT?.trim() || env.EXPORT_BUCKET?.trim()),
-    tencent: Boolean(env.TENCENT_BASE_URL?.trim()),
+    GROWINGIO_BASE_URL: emulator.url,
+    GROWINGIO_TOKEN: emulator.token,
+    GROWINGIO_TOKEN_PARAMETER: '',
+    GROWINGIO_DOWNLOAD_HOSTS: `http://${emulator.downloadHost}`,
   };
 }
 
-export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+/** The settings that point the handlers at a running Tencent emulator. */
+export function tencentEmulatorEnv(emulator: TencentEmulator): Env {
+  return {
+    TENCENT_BASE_URL: emulator.url,
+    TENCENT_ACCESS_TOKEN: emulator.accessToken,
+    TENCENT_ACCESS_TOKEN_PARAMETER: '',
+  };
+}
+
+interface StandIns {
+  overrides: Env;
+  growingio?: GrowingIoEmulator;
+  s3?: LocalS3;
+  tencent?: TencentEmulator;
+}
+
+/** Emulators and the embedded S3 for every side the environment leaves unconfigured; `closers` learns each. */
+async function startStandIns(options: LocalRuntimeOptions, closers: Closers): Promise<StandIns> {
   const real = realServices(options.env);
-  const closers: Array<() => Promise<void>> = [];
+  const out: StandIns = { overrides: {} };
+  if (!real.growingio) {
+    const growingio = await startGrowingIoEmulator(options.growingio);
+    closers.push(() => growingio.close());
+    out.growingio = growingio;
+    Object.assign(out.overrides, growingIoEmulatorEnv(growingio));
+  }
+  if (!real.s3) {
+    if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+    const s3 = await startLocalS3({ directory: options.dataDir, buckets: [LOCAL_BUCKET] });
+    closers.push(() => s3.close());
+    out.s3 = s3;
+    Object.assign(out.overrides, { S3_ENDPOINT: s3.endpoint, EXPORT_BUCKET: LOCAL_BUCKET });
+  }
+  if (!real.tencent && options.tencent !== false) {
+    const tencent = await startTencentEmulator(options.tencent || undefined);
+    closers.push(() => tencent.close());
+    out.tencent = tencent;
+    Object.assign(out.overrides, tencentEmulatorEnv(tencent));
+  }
+  return out;
+}
+
+type Closers = Array<() => Promise<void>>;
+
+/** The local Step Functions endpoint running the real ASL, its Task states wired to the real task handlers. */
+async function startTasks(options: LocalRuntimeOptions, config: Config, s3Client: S3Client, logger: Logger) {
+  const fast = options.fastWaitsMs;
+  return await startLocalSfn({
+    region: config.AWS_REGION,
+    handlers: {
+      requestExport: createRequestExport({ config, logger, onPoll: options.onPoll }),
+      copyExport: createCopyExport({ config, s3: s3Client, logger, onProgress: options.onCopyProgress }),
+    },
+    ...(fast === undefined
+      ? {}
+      : {
+          waitTimeOverrides: { 'Wait For Export': fast },
+          retryIntervalOverrides: { 'Request Export': fast, 'Copy To S3': fast },
+        }),
+  });
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const closers: Closers = [];
   try {
-    const overrides: Env = {};
-    let growingio: GrowingIoEmulator | undefined;
-    if (!real.growingio) {
-      growingio = await startGrowingIoEmulator(options.growingio);
-      closers.push(() => growingio!.close());
-      Object.assign(overrides, {
-        GROWINGIO_BASE_URL: growingio.url,
-        GROWINGIO_TOKEN: growingio.token,
-        GROWINGIO_TOKEN_PARAMETER: '',
-        GROWINGIO_DOWNLOAD_HOSTS: `http://${growingio.downloadHost}`,
-      });
-    }
-    let s3: LocalS3 | undefined;
-    if (!real.s3) {
-      if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-      s3 = await startLocalS3({ directory: options.dataDir, buckets: [LOCAL_BUCKET] });
-      closers.push(() => s3!.close());
-      Object.assign(overrides, { S3_ENDPOINT: s3.endpoint, EXPORT_BUCKET: LOCAL_BUCKET });
-    }
-    let tencent: TencentEmulator | undefined;
-    if (!real.tencent && options.tencent !== false) {
-      tencent = await startTencentEmulator(options.tencent || undefined);
-      closers.push(() => tencent!.close());
-      Object.assign(overrides, {
-        TENCENT_BASE_URL: tencent.url,
-        TENCENT_ACCESS_TOKEN: tencent.accessToken,
-        TENCENT_ACCESS_TOKEN_PARAMETER: '',
-      });
-    }
+    const { overrides, growingio, s3, tencent } = await startStandIns(options, closers);
     const taskConfig = parseConfig({ ...options.env, ...overrides });
     const logger = options.logger ?? createLogger({ level: taskConfig.LOG_LEVEL, secrets: configSecrets(taskConfig) });
     const s3Client = s3?.client ?? createS3Client({ endpoint: taskConfig.S3_ENDPOINT, region: taskConfig.AWS_REGION });
-    const fast = options.fastWaitsMs;
-    const sfn = await startLocalSfn({
-      region: taskConfig.AWS_REGION,
-      handlers: {
-        requestExport: createRequestExportHandler({ config: taskConfig, logger, onPoll: options.onPoll }),
-        copyExport: createCopyExportHandler({
-          config: taskConfig,
-          s3: s3Client,
-          logger,
-          onProgress: options.onCopyProgress,
-        }),
-      },
-      ...(fast === undefined
-        ? {}
-        : {
-            waitTimeOverrides: { 'Wait For Export': fast },
-            retryIntervalOverrides: { 'Request Export': fast, 'Copy To S3': fast },
-          }),
-    });
+    const sfn = await startTasks(options, taskConfig, s3Client, logger);
     closers.push(() => sfn.close());
-    const sfnClient = createSfnClient({
-      endpoint: sfn.endpoint,
-      region: taskConfig.AWS_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
+    const region = taskConfig.AWS_REGION;
+    const sfnClient = createSfnClient({ endpoint: sfn.endpoint, region, credentials: LOCAL_CREDENTIALS });
     closers.push(async () => sfnClient.destroy());
-    const apiConfig = parseConfig({
-      ...options.env,
-      ...overrides,
-      SFN_ENDPOINT: sfn.endpoint,
-      STATE_MACHINE_ARN: sfn.stateMachineArn,
-    });
-    return {
-      config: apiConfig,
-      growingio,
-      tencent,
-      s3,
-      s3Client,
-      sfn,
-      sfnClient,
-      handlers: {
-        startExport: createStartExportHandler({ config: apiConfig, sfn: sfnClient, logger }),
-        getExport: createGetExportHandler({ config: apiConfig, sfn: sfnClient, logger }),
-        listAudienceFiles: createListAudienceFilesHandler({ config: apiConfig, logger }),
-      },
-      close: () => closeAll(closers),
+    const api = { SFN_ENDPOINT: sfn.endpoint, STATE_MACHINE_ARN: sfn.stateMachineArn };
+    const config = parseConfig({ ...options.env, ...overrides, ...api });
+    const handlers = {
+      startExport: createStartExport({ config, sfn: sfnClient, logger }),
+      getExport: createGetExport({ config, sfn: sfnClient, logger }),
+      listAudienceFiles: createListAudienceFiles({ config, logger }),
     };
+    return { config, growingio, tencent, s3, s3Client, sfn, sfnClient, handlers, close: () => closeAll(closers) };
   } catch (error) {
     await closeAll(closers);
     throw error;
   }
 }
 
-async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
+async function closeAll(closers: Closers): Promise<void> {
   for (const close of closers.reverse()) await close().catch(() => {});
   closers.length = 0;
 }

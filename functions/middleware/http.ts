@@ -1,7 +1,7 @@
 // Shared HTTP adapter pieces: JSON responses and an onError middleware that turns AppErrors into clean answers.
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { AppError } from '../../lib/errors.ts';
+import { AppError, ConfigError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -17,6 +17,16 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
 
 /** The body every error answer carries: `{message, errors:[{field?, message}], ...details}`. */
 export function errorResponse(error: unknown, requestId?: string): HttpResult {
+  // Naming the variables (never their values) is what lets an operator fix a configuration, so it is shown.
+  if (error instanceof ConfigError) {
+    const errors = error.errors.map(({ field, message }) => ({ field, message }));
+    return jsonResponse(500, {
+      message: error.message,
+      errors,
+      error: error.name,
+      ...(requestId ? { requestId } : {}),
+    });
+  }
   if (error instanceof AppError && error.expose) {
     const headers: Record<string, string> = {};
     const retryAfter = error.details.retryAfterSeconds;
@@ -46,6 +56,28 @@ export function httpErrors(logger: Logger): MiddlewareObj<HttpEvent, HttpResult>
       else logger.info('request rejected', fields);
       request.response = errorResponse(error, request.context?.awsRequestId);
       return request.response;
+    },
+  };
+}
+
+/** An API Gateway HTTP API (v2) event, as opposed to a schedule, a state-machine task or a direct invoke. */
+export function isHttpEvent(event: unknown): event is HttpEvent {
+  return typeof event === 'object' && event !== null && 'requestContext' in event && 'rawPath' in event;
+}
+
+/** The Lambda deadline came before the answer: what middy's early timeout answers instead of a bare 500. */
+export class DeadlineExceeded extends AppError {
+  override name = 'DeadlineExceeded';
+  override statusCode = 504;
+  override expose = true;
+}
+
+/** middy options: abort the handler's signal this many ms before the Lambda deadline and answer 504. */
+export function deadline(timeoutEarlyInMillis = 5) {
+  return {
+    timeoutEarlyInMillis,
+    timeoutEarlyResponse: () => {
+      throw new DeadlineExceeded('The request ran out of time before the upstream answered; try a narrower query');
     },
   };
 }

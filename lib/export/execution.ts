@@ -2,12 +2,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EXECUTION_NAME, EXECUTION_NAME_RULE } from '../aws-names.ts';
 import { BadRequest } from '../errors.ts';
+import { initialPollState, type PollState } from './poll.ts';
 import type { ExportRequest } from './request.ts';
 
 /** The execution input every path into the state machine builds. */
 export interface ExecutionInput {
   request: ExportRequest & { exportId: string; requestedAt: string };
-  poll: { pollCount: number; linkRefreshes: number };
+  poll: PollState;
 }
 
 /**
@@ -26,7 +27,7 @@ export function exportIdFor(idempotencyKey: string | undefined, now: Date, uuid:
 export function buildExecutionInput(request: ExportRequest, exportId: string, now: Date): ExecutionInput {
   return {
     request: { ...request, exportId, requestedAt: now.toISOString() },
-    poll: { pollCount: 0, linkRefreshes: 0 },
+    poll: initialPollState(),
   };
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EXECUTION_NAME, EXECUTION_NAME_RULE } from '../aws-names.ts';
 import { BadRequest } from '../errors.ts';
 import { invalidInput, parseOrFail } from '../validation.ts';
+import { pollStateSchema } from './poll.ts';
 import { exportRequestSchema } from './request.ts';
 
 /** The export request as the execution input carries it: the one request schema plus the export's id and time. */
@@ -11,14 +12,7 @@ const stateRequest = exportRequestSchema.extend({
   requestedAt: z.iso.datetime(),
 });
 
-const pollState = z.object({
-  pollCount: z.number().int().min(0),
-  linkRefreshes: z.number().int().min(0).default(0),
-  transientFailures: z.number().int().min(0).default(0),
-  jobId: z.string().optional(),
-});
-
-export const requestExportInput = z.object({ request: stateRequest, poll: pollState });
+export const requestExportInput = z.object({ request: stateRequest, poll: pollStateSchema });
 export const copyExportInput = z.object({
   request: stateRequest,
   job: z.object({ jobId: z.string().min(1), downloadLinks: z.array(z.string()).min(1, 'no download links') }),

@@ -2,24 +2,20 @@
 import { once } from 'node:events';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { readableCause } from '../../functions/get-export.ts';
-import { createListAudienceFilesHandler } from '../../functions/list-audience-files.ts';
-import type { StartedExport } from '../../functions/start-export.ts';
-import { type Env, parseConfig } from '../../lib/config.ts';
+import { createListAudienceFiles } from '../../functions/handlers/list-audience-files.ts';
+import { type Env, isSet, parseConfig, realServices } from '../../lib/config.ts';
+import type { Manifest } from '../../lib/export/manifest.ts';
+import type { StartedExport } from '../../lib/export/start.ts';
+import { readableCause } from '../../lib/export/status.ts';
 import { createLogger, type Logger, silentLogger } from '../../lib/log.ts';
 import { localContext } from '../aws/state-machine.ts';
 import type { GrowingIoEmulatorOptions } from '../emulators/growingio.ts';
 import { startGrowingIoEmulator } from '../emulators/growingio.ts';
 import { startTencentEmulator } from '../emulators/tencent.ts';
 import { startHttpApi, toHttpApiEvent } from '../http-api.ts';
-import { type LocalRuntime, realServices, startLocalRuntime } from '../runtime.ts';
+import { type LocalRuntime, startLocalRuntime, tencentEmulatorEnv } from '../runtime.ts';
+import { type Flags, integerFlag, portFlag, UsageError } from './args.ts';
 import { createProgressReporter, formatBytes } from './progress.ts';
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-export type Flags = Record<string, string | boolean | undefined>;
 
 export const DATA_DIR = '.local/s3';
 
@@ -38,42 +34,22 @@ export const DEMO = {
   } satisfies GrowingIoEmulatorOptions,
 };
 
-function text(flags: Flags, name: string): string | undefined {
-  const value = flags[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function integerFlag(flags: Flags, name: string): number | undefined {
-  const value = text(flags, name);
-  if (value === undefined) return undefined;
-  if (!/^-?\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got '${value}'`);
-  return Number(value);
-}
-
-function portFlag(flags: Flags, name: string, fallback: number): number {
-  const port = integerFlag(flags, name) ?? fallback;
-  if (port < 0 || port > 65_535) throw new UsageError(`--${name} must be a port number (0-65535)`);
-  return port;
-}
-
 /** Handler logs go to stderr only when LOG_LEVEL is set: the CLI prints its own progress and errors. */
 function cliLogger(env: Env, fallback?: 'info'): Logger {
-  const level = env.LOG_LEVEL?.trim() || fallback;
-  if (!level) return silentLogger;
-  const config = parseConfig({ LOG_LEVEL: level });
-  return createLogger({ level: config.LOG_LEVEL, write: (line) => process.stderr.write(`${line}\n`) });
+  if (!isSet(env, 'LOG_LEVEL') && !fallback) return silentLogger;
+  const level = isSet(env, 'LOG_LEVEL') ? parseConfig(env).LOG_LEVEL : fallback;
+  return createLogger({ level, write: (line) => process.stderr.write(`${line}\n`) });
 }
 
 function exportRequestFrom(flags: Flags): Record<string, unknown> {
   const demo = flags.demo === true;
-  const projectUid = text(flags, 'project-uid') ?? (demo ? DEMO.projectUid : undefined);
-  const segmentationId = text(flags, 'segmentation-id') ?? (demo ? DEMO.segmentationId : undefined);
+  const projectUid = flags['project-uid'] ?? (demo ? DEMO.projectUid : undefined);
+  const segmentationId = flags['segmentation-id'] ?? (demo ? DEMO.segmentationId : undefined);
   if (!projectUid || !segmentationId) {
     throw new UsageError('export needs --project-uid and --segmentation-id (or --demo)');
   }
-  const parameters = text(flags, 'parameters') ?? (demo ? DEMO.parameters : undefined);
-  const bucket = text(flags, 'bucket');
-  const prefix = text(flags, 'prefix');
+  const parameters = flags.parameters ?? (demo ? DEMO.parameters : undefined);
+  const { bucket, prefix } = flags;
   return {
     projectUid,
     segmentationId,
@@ -145,14 +121,7 @@ function describeSetup(runtime: LocalRuntime, env: Env) {
   process.stderr.write(`GrowingIO: ${gio}${real.growingio ? ' (real)' : ''}; storage: ${s3}\n`);
 }
 
-interface ManifestView {
-  exportId: string;
-  files: Array<{ key: string; bytes: number; rows: number; sha256: string }>;
-  totalRows: number;
-  totalBytes: number;
-}
-
-function printManifest(manifest: ManifestView, runtime: LocalRuntime, json: boolean) {
+function printManifest(manifest: Manifest, runtime: LocalRuntime, json: boolean) {
   if (json) {
     process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
     return;
@@ -172,7 +141,7 @@ function printManifest(manifest: ManifestView, runtime: LocalRuntime, json: bool
 }
 
 export async function runAudienceFiles(flags: Flags, env: Env): Promise<number> {
-  const accountId = text(flags, 'account-id');
+  const accountId = flags['account-id'];
   if (!accountId) throw new UsageError('audience-files needs --account-id');
   const query = new URLSearchParams({ account_id: accountId });
   for (const [flag, param] of [
@@ -180,22 +149,13 @@ export async function runAudienceFiles(flags: Flags, env: Env): Promise<number> 
     ['page', 'page'],
     ['page-size', 'page_size'],
   ] as const) {
-    const value = text(flags, flag);
+    const value = flags[flag];
     if (value !== undefined) query.set(param, value);
   }
   const emulator = realServices(env).tencent ? undefined : await startTencentEmulator();
   try {
-    const config = parseConfig({
-      ...env,
-      ...(emulator
-        ? {
-            TENCENT_BASE_URL: emulator.url,
-            TENCENT_ACCESS_TOKEN: emulator.accessToken,
-            TENCENT_ACCESS_TOKEN_PARAMETER: '',
-          }
-        : {}),
-    });
-    const handler = createListAudienceFilesHandler({ config, logger: cliLogger(env), timeoutEarlyInMillis: 0 });
+    const config = parseConfig({ ...env, ...(emulator ? tencentEmulatorEnv(emulator) : {}) });
+    const handler = createListAudienceFiles({ config, logger: cliLogger(env), timeoutEarlyInMillis: 0 });
     const event = toHttpApiEvent(
       { method: 'GET', url: `/audience-files?${query}` },
       { method: 'GET', path: '/audience-files' },

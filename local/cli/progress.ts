@@ -1,6 +1,7 @@
 // Live progress on stderr: poll status while GrowingIO works, then a bar per file while copying.
-import type { PollResult } from '../../functions/request-export.ts';
+
 import type { CopyProgress } from '../../lib/export/copy-to-s3.ts';
+import type { PolledState } from '../../lib/export/poll.ts';
 
 const MiB = 1024 * 1024;
 
@@ -42,7 +43,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream, now: () => nu
   };
 
   return {
-    poll(result: PollResult & { exportId: string }) {
+    poll(result: PolledState & { exportId: string }) {
       flush();
       const job = result.jobId ? `job ${result.jobId}` : 'job';
       const next = result.status === 'doing' ? `, next poll in ${result.nextPollSeconds} s` : '';

@@ -121,6 +121,27 @@ describe('failures and usage', () => {
     }
   });
 
+  it('prints a failed job whose upstream message quotes the token and a signed link, both redacted', async () => {
+    const token = 'real-looking-token-echoed-0123';
+    const sign = 'S3CR3T-sign-for-the-cli';
+    const emulator = await startGrowingIoEmulator({
+      token,
+      faults: { failJob: `cannot write https://gta.growingio.com/a.csv?sign=${sign} (${token})` },
+    });
+    try {
+      const result = await runCli(['export', '--project-uid', 'p1', '--segmentation-id', 's1'], {
+        cwd: workDir,
+        env: cleanEnv({ GROWINGIO_BASE_URL: emulator.url, GROWINGIO_TOKEN: token, POLL_INITIAL_SECONDS: '1' }),
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/FAILED: GrowingIoExportFailed: .*sign=\[REDACTED\].*\(\[REDACTED\]\)/);
+      expect(result.stderr + result.stdout).not.toContain(token);
+      expect(result.stderr).not.toContain(sign);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it('exits 2 with usage for bad flags, commands and arguments', async () => {
     for (const args of [
       ['export', '--bogus'],
@@ -142,6 +163,25 @@ describe('failures and usage', () => {
     expect(pageSize.stderr).toContain('page_size');
   });
 
+  it.each([
+    ['LOG_LEVEL', 'loud'],
+    ['STATE_MACHINE_ARN', 'bogus'],
+  ])('exits 2 with one stderr line naming a bad %s, before starting anything', async (name, value) => {
+    const result = await runCli(['export', '--demo'], { cwd: workDir, env: cleanEnv({ [name]: value }) });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(new RegExp(`^audience-pipeline: ConfigError: .*${name}`));
+    expect(result.stderr).not.toContain(value);
+    expect(result.stdout).toBe('');
+  });
+
+  it('prints usage for --help whatever the environment', async () => {
+    const result = await runCli(['--help'], { cwd: workDir, env: cleanEnv({ LOG_LEVEL: 'loud' }) });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage:');
+    expect(result.stderr).toBe('');
+  });
+
   it('prints exactly one JSON listing for audience-files --json', async () => {
     const result = await runCli(
       [
@@ -158,6 +198,7 @@ describe('failures and usage', () => {
     );
     expect(result.code).toBe(0);
     const listing = JSON.parse(result.stdout);
+    expect(listing.list.length).toBeGreaterThan(0);
     expect(listing.list.length).toBeLessThanOrEqual(3);
     for (const item of listing.list) expect(Number(item.user_count)).toBeGreaterThan(100);
   });

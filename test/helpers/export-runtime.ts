@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { StartedExport } from '../../functions/start-export.ts';
 import type { Env } from '../../lib/config.ts';
+import type { StartedExport } from '../../lib/export/start.ts';
 import { createLogger } from '../../lib/log.ts';
 import { localContext } from '../../local/aws/state-machine.ts';
 import type { GrowingIoEmulatorOptions } from '../../local/emulators/growingio.ts';

@@ -152,7 +152,20 @@ describe('copyExportToS3 against s3rver over real HTTP', () => {
     expect(progress.at(-1)).toMatchObject({ fileIndex: 2, fileCount: 3, rows: 0, bytes: 8 });
     expect(progress.filter((p) => p.fileIndex === 1).length).toBeGreaterThan(3);
     expect(files.requests.find((r) => r.path === '/happy/a.csv')!.headers.authorization).toBeUndefined();
-    expect(logs.join('\n')).not.toContain(SIGN);
+    expect(logs.some((line) => line.includes('export copied'))).toBe(true);
+  });
+
+  it('names a malformed signed link in its error with the signature redacted', async () => {
+    const { deps, input } = setUp();
+    // No scheme: not a URL, so the refusal quotes the link itself — the path that would print its signature.
+    const request = input([], { links: [`gta.growingio.com/a.csv?expires=1&sign=${SIGN}`] });
+    const error = await copyExportToS3(deps, request).then(
+      () => undefined,
+      (reason: Error) => reason,
+    );
+    expect(error).toBeInstanceOf(UntrustedDownloadLink);
+    expect(error!.message).toContain('sign=[REDACTED]');
+    expect(error!.message).not.toContain(SIGN);
   });
 
   it('stores gzip-encoded downloads decoded, verifying the compressed Content-Length', async () => {

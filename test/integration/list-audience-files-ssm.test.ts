@@ -1,7 +1,7 @@
 // The handler reads its Tencent token from an SSM SecureString through @middy/ssm, decrypted and cached.
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createListAudienceFilesHandler } from '../../functions/list-audience-files.ts';
+import { createListAudienceFiles } from '../../functions/handlers/list-audience-files.ts';
 import type { HttpEvent, HttpResult } from '../../functions/middleware/http.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -27,11 +27,12 @@ const event = {
   rawPath: '/audience-files',
 } as unknown as HttpEvent;
 const context = { awsRequestId: 'req-ssm' } as unknown as Context;
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 describe('token from SSM', () => {
   it('fetches the SecureString with decryption once, caches it, and never logs it', async () => {
     const lines: string[] = [];
-    const handler = createListAudienceFilesHandler({
+    const handler = createListAudienceFiles({
       config: parseConfig({ TENCENT_BASE_URL: emulator.url, TENCENT_ACCESS_TOKEN_PARAMETER: PARAMETER }),
       logger: createLogger({ write: (line) => lines.push(line) }),
       timeoutEarlyInMillis: 0,
@@ -48,5 +49,42 @@ describe('token from SSM', () => {
     expect(JSON.parse(String(first.body)).page_info.total_number).toBe(3);
     expect(ssm.calls).toEqual([{ target: 'AmazonSSM.GetParameters', names: [PARAMETER], decrypt: true }]);
     expect(lines.join('\n')).not.toContain(emulator.accessToken);
+  });
+
+  it('answers a bad query 400 without reading the token from SSM', async () => {
+    const before = ssm.calls.length;
+    const handler = createListAudienceFiles({
+      config: parseConfig({ TENCENT_BASE_URL: emulator.url, TENCENT_ACCESS_TOKEN_PARAMETER: '/never/read' }),
+      timeoutEarlyInMillis: 0,
+      ssmClientOptions: { endpoint: ssm.url, region: 'eu-west-1', credentials },
+    });
+    const bad = { ...event, queryStringParameters: { account_id: 'x' } } as HttpEvent;
+    const result = (await handler(bad, context)) as HttpResult;
+    expect(result.statusCode).toBe(400);
+    expect(ssm.calls.length).toBe(before);
+  });
+
+  it('redacts the SSM token from a timeout that names the request URL', async () => {
+    const lines: string[] = [];
+    const handler = createListAudienceFiles({
+      config: parseConfig({
+        TENCENT_BASE_URL: emulator.url,
+        TENCENT_ACCESS_TOKEN_PARAMETER: PARAMETER,
+        HTTP_TIMEOUT_MS: '30',
+      }),
+      logger: createLogger({ write: (line) => lines.push(line) }),
+      timeoutEarlyInMillis: 0,
+      ssmClientOptions: { endpoint: ssm.url, region: 'eu-west-1', credentials },
+    });
+    emulator.setLatency(200);
+    try {
+      const result = (await handler(event, context)) as HttpResult;
+      expect(result.statusCode).toBe(504);
+      expect(String(result.body)).toContain('access_token=[REDACTED]');
+      expect(lines.join('\n')).toContain('access_token=[REDACTED]');
+      expect(String(result.body) + lines.join('\n')).not.toContain(emulator.accessToken);
+    } finally {
+      emulator.setLatency(0);
+    }
   });
 });

@@ -1,7 +1,7 @@
 // GET /audience-files through the real middy handler, against the Tencent emulator over real HTTP.
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createListAudienceFilesHandler, type ListAudienceFilesDeps } from '../../functions/list-audience-files.ts';
+import { createListAudienceFiles, type ListAudienceFilesDeps } from '../../functions/handlers/list-audience-files.ts';
 import type { HttpEvent, HttpResult } from '../../functions/middleware/http.ts';
 import { type Env, parseConfig } from '../../lib/config.ts';
 import type { Clock } from '../../lib/http.ts';
@@ -26,10 +26,10 @@ function handlerWith(env: Env = {}, deps: ListAudienceFilesDeps = {}) {
   logLines = [];
   const config = parseConfig({ TENCENT_BASE_URL: emulator.url, TENCENT_ACCESS_TOKEN: emulator.accessToken, ...env });
   const logger = createLogger({ write: (line) => logLines.push(line) });
-  return createListAudienceFilesHandler({ config, logger, clock: instantClock, timeoutEarlyInMillis: 0, ...deps });
+  return createListAudienceFiles({ config, logger, clock: instantClock, timeoutEarlyInMillis: 0, ...deps });
 }
 
-async function get(query: Record<string, string>, handler = handlerWith()) {
+async function get(query: Record<string, string>, handler = handlerWith(), remainingMs = 30_000) {
   const event = {
     version: '2.0',
     routeKey: 'GET /audience-files',
@@ -40,7 +40,7 @@ async function get(query: Record<string, string>, handler = handlerWith()) {
     isBase64Encoded: false,
     requestContext: { http: { method: 'GET', path: '/audience-files' } },
   } as unknown as HttpEvent;
-  const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+  const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => remainingMs } as unknown as Context;
   const result = (await handler(event, context)) as HttpResult;
   return {
     status: result.statusCode,
@@ -149,11 +149,30 @@ describe('upstream failures', () => {
     expect(headers['retry-after']).toBe('1');
   });
 
-  it('504 when Tencent is too slow', async () => {
+  it('504 when Tencent is too slow, naming the request with its access token redacted', async () => {
     emulator.setLatency(200);
-    const { status, body } = await get({ account_id: String(SMALL) }, handlerWith({ HTTP_TIMEOUT_MS: '30' }));
+    const { status, body, text } = await get({ account_id: String(SMALL) }, handlerWith({ HTTP_TIMEOUT_MS: '30' }));
     expect(status).toBe(504);
     expect(body.error).toBe('TencentTimeout');
+    // The timeout message carries the request URL, whose query holds the token: the path that would leak it.
+    expect(body.message).toContain('access_token=[REDACTED]');
+    expect(text).not.toContain(emulator.accessToken);
+    const logged = logLines.join('\n');
+    expect(logged).toContain('access_token=[REDACTED]');
+    expect(logged).not.toContain(emulator.accessToken);
+  });
+
+  it('504 DeadlineExceeded when the Lambda deadline comes first, and the scan stops', async () => {
+    emulator.setLatency(300);
+    const handler = handlerWith({}, { timeoutEarlyInMillis: 1_000 });
+    const before = emulator.stats().requests;
+    const filtering = JSON.stringify([{ field: 'process_status', operator: 'EQUALS', values: ['ERROR'] }]);
+    const { status, body } = await get({ account_id: String(BIG), filtering }, handler, 1_050);
+    expect(status).toBe(504);
+    expect(body.error).toBe('DeadlineExceeded');
+    // Aborted with the first page in flight: no further page of the 103-page scan is requested.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(emulator.stats().requests - before).toBeLessThanOrEqual(1);
   });
 
   it('filters a 10,000-file account within the default scan cap', async () => {
@@ -188,11 +207,12 @@ describe('configuration', () => {
     expect(text).not.toMatch(/at .*\.ts:\d+/);
   });
 
-  it('uses an injected token source (as the local server does) and keeps it out of logs', async () => {
-    const handler = handlerWith({ TENCENT_ACCESS_TOKEN: '' }, { accessToken: async () => emulator.accessToken });
-    const { status } = await get({ account_id: String(SMALL) }, handler);
-    expect(status).toBe(200);
-    expect(logLines.join('\n')).not.toContain(emulator.accessToken);
-    expect(logLines.some((line) => line.includes('audience files listed'))).toBe(true);
+  it('answers a bad environment like any config error: 500 naming the variable, no value', async () => {
+    const handler = handlerWith({ TENCENT_ACCESS_TOKEN: '', TENCENT_ACCESS_TOKEN_PARAMETER: '' });
+    const { body } = await get({ account_id: String(SMALL) }, handler);
+    expect(body.errors.map((error: { field: string }) => error.field)).toEqual([
+      'TENCENT_ACCESS_TOKEN',
+      'TENCENT_ACCESS_TOKEN_PARAMETER',
+    ]);
   });
 });

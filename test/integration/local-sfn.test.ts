@@ -28,7 +28,7 @@ const input = (pollCount = 0) =>
       exportId: 'x',
       requestedAt: '2026-11-25T00:00:00.000Z',
     },
-    poll: { pollCount, linkRefreshes: 0 },
+    poll: { pollCount, linkRefreshesLeft: 3 },
   });
 
 /** Task handlers standing in for GrowingIO: a job that is done at once, and a copy that returns a manifest. */
@@ -37,7 +37,7 @@ function start(gate?: Promise<void>) {
     handlers: {
       requestExport: async () => {
         await gate;
-        return { jobId: 'j1', status: 'done', downloadLinks: ['https://x'], pollCount: 1, linkRefreshes: 0 };
+        return { jobId: 'j1', status: 'done', downloadLinks: ['https://x'], pollCount: 1, linkRefreshesLeft: 3 };
       },
       copyExport: async () => ({ exportId: 'x', files: [] }),
     },

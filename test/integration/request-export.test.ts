@@ -1,6 +1,6 @@
 // requestExport on its own: the GrowingIO token from an SSM SecureString (decrypted, cached), or a clear config error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequestExportHandler } from '../../functions/request-export.ts';
+import { createRequestExport } from '../../functions/handlers/request-export.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { localContext } from '../../local/aws/state-machine.ts';
@@ -29,13 +29,13 @@ const event = (pollCount: number) => ({
     exportId: 'e1',
     requestedAt: '2026-11-25T00:00:00.000Z',
   },
-  poll: { pollCount, linkRefreshes: 0 },
+  poll: { pollCount, linkRefreshesLeft: 3 },
 });
 
 describe('requestExport', () => {
   it('polls GrowingIO with a token read once from SSM and never logs it', async () => {
     const lines: string[] = [];
-    const handler = createRequestExportHandler({
+    const handler = createRequestExport({
       config: parseConfig({ GROWINGIO_BASE_URL: emulator.url, GROWINGIO_TOKEN_PARAMETER: PARAMETER }),
       logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }),
       ssmClientOptions: {
@@ -50,12 +50,49 @@ describe('requestExport', () => {
     expect(second).toMatchObject({ status: 'done', pollCount: 2, jobId: first.jobId });
     expect(second.downloadLinks.length).toBeGreaterThan(0);
     expect(ssm.calls).toEqual([{ target: 'AmazonSSM.GetParameters', names: [PARAMETER], decrypt: true }]);
-    expect(lines.join('\n')).not.toContain(emulator.token);
-    expect(lines.join('\n')).not.toMatch(/sign=(?!\[REDACTED\])/);
+  });
+
+  it('redacts the SSM token and signed links an upstream error message carries, in the answer and the logs', async () => {
+    const sign = 'S3CR3T-sign-value-987';
+    const token = 'gio-token-echoed-by-upstream-42';
+    const leaky = await startGrowingIoEmulator({
+      token,
+      pollsUntilDone: 1,
+      faults: {
+        failJob: `copy of https://gta.growingio.com/a.csv?sign=${sign}&expires=1 failed (${token})`,
+      },
+    });
+    const leakySsm = await startFakeSsm({ '/leaky/token': leaky.token });
+    try {
+      const lines: string[] = [];
+      const handler = createRequestExport({
+        config: parseConfig({ GROWINGIO_BASE_URL: leaky.url, GROWINGIO_TOKEN_PARAMETER: '/leaky/token' }),
+        logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }),
+        ssmClientOptions: {
+          endpoint: leakySsm.url,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+        },
+      });
+      let state = await handler(event(0), localContext('requestExport'));
+      for (let n = 0; n < 3 && state.status === 'doing'; n++) {
+        state = await handler({ ...event(0), poll: state }, localContext('requestExport'));
+      }
+      expect(state.status).toBe('failed');
+      const everything = [state.errorMsg, ...lines].join('\n');
+      expect(state.errorMsg).toContain('sign=[REDACTED]');
+      expect(state.errorMsg).toContain('([REDACTED])');
+      expect(lines.join('\n')).toContain('sign=[REDACTED]');
+      expect(everything).not.toContain(sign);
+      expect(everything).not.toContain(leaky.token);
+    } finally {
+      await leaky.close();
+      await leakySsm.close();
+    }
   });
 
   it('fails with a ConfigError naming both settings when no token is configured', async () => {
-    const handler = createRequestExportHandler({ config: parseConfig({ GROWINGIO_BASE_URL: emulator.url }) });
+    const handler = createRequestExport({ config: parseConfig({ GROWINGIO_BASE_URL: emulator.url }) });
     await expect(handler(event(0), localContext('requestExport'))).rejects.toMatchObject({
       name: 'ConfigError',
       message: expect.stringContaining('GROWINGIO_TOKEN or GROWINGIO_TOKEN_PARAMETER'),
@@ -63,7 +100,7 @@ describe('requestExport', () => {
   });
 
   it('rejects a malformed state payload by field', async () => {
-    const handler = createRequestExportHandler({
+    const handler = createRequestExport({
       config: parseConfig({ GROWINGIO_BASE_URL: emulator.url, GROWINGIO_TOKEN: emulator.token }),
     });
     await expect(

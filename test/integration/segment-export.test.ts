@@ -60,7 +60,19 @@ describe('segment export state machine', () => {
         sha256: expected[i]!.sha256,
       });
     }
-    expect(JSON.stringify(manifest)).not.toMatch(/sign=/);
+  });
+
+  it('reports a failed job whose upstream message quotes a signed link with the signature redacted', async () => {
+    const sign = 'S3CR3T-sign-in-upstream-message';
+    runtime = await startExportRuntime({
+      pollsUntilDone: 1,
+      faults: { failJob: `could not write https://gta.growingio.com/a.csv?sign=${sign}&expires=1` },
+    });
+    const { body } = await exportOutcome(runtime, await startExport(runtime, segment));
+    expect(body.status).toBe('FAILED');
+    expect(body.error.cause).toContain('sign=[REDACTED]');
+    expect(runtime.logs.join('\n')).toContain('sign=[REDACTED]');
+    expect(JSON.stringify(body) + runtime.logs.join('\n')).not.toContain(sign);
   });
 
   it('keeps polling while the job stays doing, with growing waits', async () => {

@@ -1,8 +1,8 @@
 // POST /exports 400s through the real startExport handler: truthful messages, every field named, bounded size.
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { createStartExport } from '../../functions/handlers/start-export.ts';
 import type { HttpEvent, HttpResult } from '../../functions/middleware/http.ts';
-import { createStartExportHandler } from '../../functions/start-export.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 
@@ -10,7 +10,7 @@ const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 30_000 
 
 async function post(body: string) {
   const lines: string[] = [];
-  const handler = createStartExportHandler({
+  const handler = createStartExport({
     // No Step Functions is reachable: every request here must be refused before it is needed.
     config: parseConfig({ STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:none' }),
     logger: createLogger({ write: (line) => lines.push(line) }),

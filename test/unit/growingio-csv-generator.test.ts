@@ -86,20 +86,18 @@ describe('csv generator', () => {
     });
   });
 
-  it('streams large files in bounded chunks, fast', async () => {
+  // Its speed is a benchmark figure, not a unit assertion: bench/copy.ts streams the emulator's files (this generator)
+  // into a sink and reports the throughput.
+  it('streams large files in bounded chunks', async () => {
     const spec = { rows: 400_000, seed: 2 };
-    const started = performance.now();
     let bytes = 0;
     let largest = 0;
     for await (const chunk of csvStream(spec, COLUMNS)) {
       bytes += (chunk as Buffer).length;
       largest = Math.max(largest, (chunk as Buffer).length);
     }
-    const seconds = (performance.now() - started) / 1000;
     expect(bytes).toBe(csvByteLength(spec, COLUMNS));
     expect(largest).toBeLessThan(1024 * 1024);
-    // Loose bound for a busy 2-core machine; measured ~2 GB/s alone.
-    expect(bytes / seconds).toBeGreaterThan(50 * 1024 * 1024);
   });
 
   it('streams from any byte offset exactly the tail of the whole file', async () => {

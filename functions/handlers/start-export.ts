@@ -1,0 +1,45 @@
+// startExport factory: any trigger ⇒ one export request ⇒ startExport (lib) ⇒ 202 for HTTP, the result otherwise.
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { createSfnClient } from '../../lib/aws.ts';
+import { type Config, getConfig, requireSettings } from '../../lib/config.ts';
+import { parseExportRequest } from '../../lib/export/request.ts';
+import { startExport } from '../../lib/export/start.ts';
+import type { Logger } from '../../lib/log.ts';
+import { requestFromEvent, statusUrlFor } from '../middleware/export-trigger.ts';
+import { deadline, errorResponse, isHttpEvent, jsonResponse } from '../middleware/http.ts';
+import { functionLogger } from '../middleware/logger.ts';
+
+export interface StartExportDeps {
+  config?: Config;
+  sfn?: SFNClient;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export function createStartExport(deps: StartExportDeps = {}) {
+  const config = deps.config ?? getConfig();
+  const logger = deps.logger ?? functionLogger(config, 'startExport');
+  const sfn = deps.sfn ?? createSfnClient({ endpoint: config.SFN_ENDPOINT, region: config.AWS_REGION });
+
+  const core = async (event: unknown, _context: Context, options?: { signal?: AbortSignal }) => {
+    const request = parseExportRequest(requestFromEvent(event));
+    const { STATE_MACHINE_ARN: stateMachineArn } = requireSettings(config, ['STATE_MACHINE_ARN']);
+    const lib = { sfn, stateMachineArn, logger, now: deps.now, signal: options?.signal };
+    const started = await startExport(lib, request, (id) => statusUrlFor(event, id));
+    if (!isHttpEvent(event)) return started;
+    const { created, ...body } = started;
+    const headers: Record<string, string> = { location: started.statusUrl };
+    if (!created) headers['idempotent-replayed'] = 'true';
+    return jsonResponse(202, body, headers);
+  };
+
+  return middy(core, deadline()).use({
+    onError: (request) => {
+      logger.warn('start export rejected', { error: request.error });
+      // HTTP callers get a clean JSON answer; schedules and direct invokes see the error itself.
+      if (isHttpEvent(request.event)) request.response = errorResponse(request.error, request.context.awsRequestId);
+    },
+  });
+}

@@ -1,0 +1,51 @@
+// startExport's triggers (HTTP POST /exports, EventBridge schedules, direct invokes) reduced to one request shape.
+import { BadRequest } from '../../lib/errors.ts';
+import { headerOf, isHttpEvent, jsonBodyOf } from './http.ts';
+
+/** The request and its idempotency key, from whichever trigger invoked us. */
+export function requestFromEvent(event: unknown): unknown {
+  if (isHttpEvent(event)) {
+    let body: unknown;
+    try {
+      body = jsonBodyOf(event) ?? {};
+    } catch {
+      throw new BadRequest('The request body is not valid JSON', {
+        errors: [{ field: 'body', message: 'invalid JSON' }],
+      });
+    }
+    const headerKey = headerOf(event, 'idempotency-key');
+    if (headerKey === undefined || typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+    const bodyKey = (body as { idempotencyKey?: unknown }).idempotencyKey;
+    if (bodyKey !== undefined && bodyKey !== headerKey) {
+      throw new BadRequest('Idempotency-Key header and body idempotencyKey differ', {
+        errors: [{ field: 'idempotencyKey', message: 'must match the Idempotency-Key header' }],
+      });
+    }
+    return { ...body, idempotencyKey: headerKey };
+  }
+  const record = (event ?? {}) as Record<string, unknown>;
+  // EventBridge rule with an input transformer: {scheduledTime: <time>, request: {...}}.
+  if (typeof record.scheduledTime === 'string' && typeof record.request === 'object') {
+    return withScheduleKey(record.request, record.scheduledTime);
+  }
+  // A plain EventBridge event (e.g. a rule without input): the request is the detail.
+  if (record['detail-type'] !== undefined && typeof record.time === 'string') {
+    return withScheduleKey(record.detail, record.time);
+  }
+  return event;
+}
+
+/** A schedule's idempotency key is its event time, so a redelivered event never exports twice. */
+function withScheduleKey(request: unknown, time: string): unknown {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) return request;
+  const r = request as Record<string, unknown>;
+  return { idempotencyKey: `schedule:${String(r.projectUid)}:${String(r.segmentationId)}:${time}`, ...r };
+}
+
+/** Where the caller can follow the export: absolute behind API Gateway, a path otherwise. */
+export function statusUrlFor(event: unknown, exportId: string): string {
+  const path = `/exports/${exportId}`;
+  if (!isHttpEvent(event) || !event.requestContext.domainName) return path;
+  const scheme = headerOf(event, 'x-forwarded-proto') ?? 'https';
+  return `${scheme}://${event.requestContext.domainName}${path}`;
+}
