@@ -55,7 +55,8 @@ function normalise(raw: unknown): Row {
   const row: Row = {};
   for (const [key, value] of Object.entries(raw as Record<string, string | number>)) {
     if (NUMERIC.includes(key)) row[key] = value === '' ? null : Number(value);
-    else if (key === 'salt_id') row[key] = String(value); // undocumented type: read as text
+    else if (key === 'salt_id')
+      row[key] = String(value); // undocumented type: read as text
     else row[key] = value;
   }
   return row;
