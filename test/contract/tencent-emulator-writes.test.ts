@@ -19,7 +19,7 @@ const auth = () =>
     nonce: randomBytes(16).toString('hex'),
   });
 
-async function post(path: string, body: BodyInit, headers: Record<string, string> = {}) {
+async function post(path: string, body: string | FormData, headers: Record<string, string> = {}) {
   const response = await fetch(`${emulator.url}${path}?${auth()}`, { method: 'POST', body, headers });
   return (await response.json()) as { code: number; message: string; data: Record<string, number> };
 }

@@ -88,7 +88,10 @@ describe('token source', () => {
 
   it('a rejected refresh is a TencentAuthError without the secret or the refresh token', async () => {
     const { tokens } = source({ clientSecret: 'wrong-secret-value', refreshToken: 'refresh-token-value-123' });
-    const error = await tokens.get().catch((caught: unknown) => caught as TencentAuthError);
+    const error = (await tokens.get().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    )) as TencentAuthError;
     expect(error).toBeInstanceOf(TencentAuthError);
     expect(error.details.code).toBe(11007);
     const shown = JSON.stringify({ message: error.message, details: error.details, stack: error.stack });
@@ -105,7 +108,10 @@ describe('token source', () => {
       clientSecret: 'leaky-secret-value',
       refreshToken: 'leaky-refresh-value',
     });
-    const error = await tokens.get().catch((caught: unknown) => caught as Error);
+    const error = (await tokens.get().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    )) as Error;
     expect(error.name).toBe('TencentUnavailable');
     expect(error.message).toContain('ECONNREFUSED');
     expect(error.message).not.toContain('leaky-secret-value');
@@ -119,7 +125,10 @@ describe('token source', () => {
         throw new Error(`SSM said no to ${emulator.refreshToken}`);
       },
     });
-    const error = await tokens.get().catch((caught: unknown) => caught as Error);
+    const error = (await tokens.get().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    )) as Error;
     expect(error).toBeInstanceOf(TencentTokenWriteBackFailed);
     expect(error.message).not.toContain(emulator.refreshToken);
     const before = emulator.stats().refreshCalls;
