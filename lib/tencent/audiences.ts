@@ -82,75 +82,71 @@ interface Request {
 
 export function createAudienceClient(options: AudienceClientOptions): AudienceClient {
   if (!options.accessToken && !options.tokenSource) throw new TypeError('accessToken or tokenSource is required');
-  const send = (operation: string, request: Request) => exchange(options, operation, request);
-  const maxFileBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
   return {
-    async addAudience(input) {
-      checkAudience(input);
-      const body = JSON.stringify({
-        account_id: input.accountId,
-        name: input.name,
-        type: 'CUSTOMER_FILE',
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        ...(input.externalAudienceId !== undefined ? { external_audience_id: input.externalAudienceId } : {}),
-      });
-      const init = () => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      const { data, traceId } = await send('custom_audiences/add', {
-        path: '/v1.3/custom_audiences/add',
-        init,
-        replayable: true,
-        timeoutMs: options.timeoutMs ?? 30_000,
-      });
-      return { audienceId: requiredId(data, 'audience_id', traceId), ...(traceId ? { traceId } : {}) };
-    },
-
-    async uploadAudienceFile(input) {
-      checkUpload(input, maxFileBytes);
-      const open = typeof input.file === 'function' ? input.file : once(input.file);
-      const init = (): RequestInit => {
-        const body = multipartBody(
-          uploadFields(input),
-          {
-            field: 'file',
-            fileName: input.fileName,
-            contentType: input.contentType ?? 'application/zip',
-            body: open(),
-            ...(input.fileSize !== undefined ? { size: input.fileSize } : {}),
-          },
-          { maxBytes: maxFileBytes },
-        );
-        const headers: Record<string, string> = { 'content-type': body.contentType };
-        if (body.contentLength !== undefined) headers['content-length'] = String(body.contentLength);
-        return { method: 'POST', headers, body: body.stream, duplex: 'half' } as RequestInit;
-      };
-      const { data, traceId } = await send('custom_audience_files/add', {
-        path: '/v1.3/custom_audience_files/add',
-        init,
-        replayable: typeof input.file === 'function',
-        timeoutMs: options.uploadTimeoutMs ?? 15 * 60_000,
-      });
-      return {
-        customAudienceFileId: requiredId(data, 'custom_audience_file_id', traceId),
-        ...(traceId ? { traceId } : {}),
-      };
-    },
-
-    async getAudienceFile(accountId, customAudienceFileId) {
-      const version = options.fileStatusVersion ?? 'v3.0';
-      const { data } = await send('custom_audience_files/get', {
-        path: `/${version}/custom_audience_files/get`,
-        query: { account_id: String(accountId), custom_audience_file_id: String(customAudienceFileId) },
-        init: () => ({ method: 'GET', headers: { accept: 'application/json' } }),
-        replayable: true,
-        timeoutMs: options.timeoutMs ?? 30_000,
-      });
-      const list = (data as { list?: unknown }).list;
-      const found = (Array.isArray(list) ? list : [])
-        .map(parseAudienceFile)
-        .find((file) => file.custom_audience_file_id === customAudienceFileId);
-      return found;
-    },
+    addAudience: (input) => addAudience(options, input),
+    uploadAudienceFile: (input) => uploadAudienceFile(options, input),
+    getAudienceFile: (accountId, fileId) => getAudienceFile(options, accountId, fileId),
   };
+}
+
+async function addAudience(options: AudienceClientOptions, input: NewAudience) {
+  checkAudience(input);
+  const body = JSON.stringify({
+    account_id: input.accountId,
+    name: input.name,
+    type: 'CUSTOMER_FILE',
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(input.externalAudienceId !== undefined ? { external_audience_id: input.externalAudienceId } : {}),
+  });
+  const { data, traceId } = await exchange(options, 'custom_audiences/add', {
+    path: '/v1.3/custom_audiences/add',
+    init: () => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+    replayable: true,
+    timeoutMs: options.timeoutMs ?? 30_000,
+  });
+  return { audienceId: requiredId(data, 'audience_id', traceId), ...(traceId ? { traceId } : {}) };
+}
+
+async function uploadAudienceFile(options: AudienceClientOptions, input: AudienceFileUpload) {
+  const maxBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
+  checkUpload(input, maxBytes);
+  const open = typeof input.file === 'function' ? input.file : once(input.file);
+  const init = (): RequestInit => {
+    const file = {
+      field: 'file',
+      fileName: input.fileName,
+      contentType: input.contentType ?? 'application/zip',
+      body: open(),
+      ...(input.fileSize !== undefined ? { size: input.fileSize } : {}),
+    };
+    const body = multipartBody(uploadFields(input), file, { maxBytes });
+    const headers: Record<string, string> = { 'content-type': body.contentType };
+    if (body.contentLength !== undefined) headers['content-length'] = String(body.contentLength);
+    return { method: 'POST', headers, body: body.stream, duplex: 'half' } as RequestInit;
+  };
+  const { data, traceId } = await exchange(options, 'custom_audience_files/add', {
+    path: '/v1.3/custom_audience_files/add',
+    init,
+    replayable: typeof input.file === 'function',
+    timeoutMs: options.uploadTimeoutMs ?? 15 * 60_000,
+  });
+  return {
+    customAudienceFileId: requiredId(data, 'custom_audience_file_id', traceId),
+    ...(traceId ? { traceId } : {}),
+  };
+}
+
+async function getAudienceFile(options: AudienceClientOptions, accountId: number, customAudienceFileId: number) {
+  const version = options.fileStatusVersion ?? 'v3.0';
+  const { data } = await exchange(options, 'custom_audience_files/get', {
+    path: `/${version}/custom_audience_files/get`,
+    query: { account_id: String(accountId), custom_audience_file_id: String(customAudienceFileId) },
+    init: () => ({ method: 'GET', headers: { accept: 'application/json' } }),
+    replayable: true,
+    timeoutMs: options.timeoutMs ?? 30_000,
+  });
+  const list = Array.isArray(data.list) ? data.list : [];
+  return list.map(parseAudienceFile).find((file) => file.custom_audience_file_id === customAudienceFileId);
 }
 
 /** Where a processed file stands, by the documented names; a bare number (v1.3) cannot be read: 'unknown'. */

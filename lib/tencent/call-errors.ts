@@ -72,11 +72,10 @@ export function businessError(code: number, body: Record<string, unknown>, conte
       });
     case 'fresh':
       return withHint(new TencentApiError(what, options), { retryable: true, retryAfterMs: 0 });
-    case 'retry':
-      return withHint(new TencentRateLimited(`${what}; retry later`, options), {
-        retryable: true,
-        retryAfterMs: decision.delayMs,
-      });
+    case 'retry': {
+      const Class = info.kind === 'busy' ? TencentUnavailable : TencentRateLimited;
+      return withHint(new Class(`${what}; retry later`, options), { retryable: true, retryAfterMs: decision.delayMs });
+    }
     default:
       if (info.kind === 'per-day') {
         const hours = ((decision.retryAfterMs ?? 0) / 3_600_000).toFixed(1);

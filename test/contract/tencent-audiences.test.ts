@@ -1,7 +1,14 @@
 // Contract: the audience write client against the emulator over HTTP: idempotency, streamed uploads, polls, codes.
 import { zipSync } from 'fflate';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AppError, BadRequest, TencentApiError, TencentAuthError, TencentRateLimited } from '../../lib/errors.ts';
+import {
+  type AppError,
+  BadRequest,
+  TencentApiError,
+  TencentAuthError,
+  TencentRateLimited,
+  TencentUnavailable,
+} from '../../lib/errors.ts';
 import { type AudienceClientOptions, createAudienceClient, processOutcome } from '../../lib/tencent/audiences.ts';
 import { type HintedError, TencentFileTooLarge, TencentQuotaExhausted } from '../../lib/tencent/call-errors.ts';
 import { createTokenSource } from '../../lib/tencent/oauth.ts';
@@ -83,6 +90,8 @@ describe('custom_audience_files/add and the processing poll', () => {
     });
     const upload = emulator.uploads().find((u) => u.customAudienceFileId === customAudienceFileId)!;
     expect(Buffer.from(upload.bytes).equals(Buffer.from(zip))).toBe(true);
+    if (fileSize !== undefined) expect(upload.transport.contentLength).toMatch(/^\d+$/);
+    else expect(upload.transport).toEqual({ transferEncoding: 'chunked' });
     expect(upload.fields).toEqual({
       account_id: String(ACCOUNT),
       audience_id: String(audienceId),
@@ -191,7 +200,6 @@ describe('business codes become typed errors with retry hints', () => {
   it.each<[string, object, number | undefined]>([
     ['11017 waits for the minute window', { perMinute: 1 }, 30_000],
     ['11016 waits for the next second', { perSecond: 1 }, undefined],
-    ['10000 busy', { busy: 1 }, undefined],
     ['HTTP 429 honours Retry-After', { httpOnce: [{ status: 429, retryAfter: '7' }] }, 7000],
   ])('%s: retryable', async (_label, faults, retryAfterMs) => {
     emulator.setFaults(faults);
@@ -200,6 +208,14 @@ describe('business codes become typed errors with retry hints', () => {
     expect(error.retryable).toBe(true);
     if (retryAfterMs !== undefined) expect(error.retryAfterMs).toBe(retryAfterMs);
     else expect(error.retryAfterMs).toBeLessThanOrEqual(2000);
+  });
+
+  it('10000 busy: TencentUnavailable, retryable after a short backoff', async () => {
+    emulator.setFaults({ busy: 1 });
+    const error = await failure(client().addAudience({ accountId: ACCOUNT, name: 'busy' }));
+    expect(error).toBeInstanceOf(TencentUnavailable);
+    expect([error.details.code, error.retryable]).toEqual([10000, true]);
+    expect(error.retryAfterMs).toBeLessThan(8000);
   });
 
   it('11014 scope is an auth error, not retried', async () => {

@@ -1,15 +1,13 @@
 // Tencent Marketing API emulator: files listing (v1.3/v3.0), audience writes, OAuth, faults and quotas.
 // Written from UPSTREAMS.md and the seed; shares no code with the client it checks.
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_ACCOUNTS, type StatusName } from './data.ts';
-import { type Answer, FileStore, type ProcessingMode } from './files.ts';
+import type { StatusName } from './data.ts';
+import type { ProcessingMode } from './files.ts';
 import { Gate, type Quotas, type RemainingHeader, type ReplayCodes, type TencentFaults } from './gate.ts';
-import { messageFor } from './messages.ts';
-import { boundaryOf, parseMultipart } from './multipart.ts';
-import { type TokenOptions, TokenStore } from './tokens.ts';
-import { EMULATOR_CODES, type Upload, WriteApi } from './write-api.ts';
+import { createContext, handle } from './server.ts';
+import type { TokenOptions } from './tokens.ts';
+import type { Upload } from './write-api.ts';
 
 export { DEFAULT_ACCOUNTS, DEFAULT_STATUS_NUMBERS } from './data.ts';
 export type { ProcessingMode } from './files.ts';
@@ -69,97 +67,11 @@ export interface TencentEmulator {
   close(): Promise<void>;
 }
 
-const FILES_GET = /^\/(v1\.3|v3\.0)\/custom_audience_files\/get$/;
-const AUDIENCES_ADD = /^\/(v1\.3|v3\.0)\/custom_audiences\/add$/;
-const FILES_ADD = /^\/(v1\.3|v3\.0)\/custom_audience_files\/add$/;
-const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024;
-const UNLIMITED = Number.MAX_SAFE_INTEGER;
-
-function quotasFrom(options: TencentEmulatorOptions): Quotas {
-  if (options.rateLimitPerSecond !== undefined && !options.quotas) {
-    return { perSecond: options.rateLimitPerSecond, perMinute: UNLIMITED, perDay: UNLIMITED };
-  }
-  return { perSecond: 100, perMinute: 1_000, perDay: 20_000, ...options.quotas };
-}
-
 export async function startTencentEmulator(options: TencentEmulatorOptions = {}): Promise<TencentEmulator> {
-  const clock = { now: options.now ?? Date.now };
-  const now = () => clock.now();
-  const tokens = new TokenStore(options, now);
-  const replay = { nonceReused: 12100, staleTimestamp: 12101, ...options.replayCodes };
-  const gate = new Gate(tokens, now, quotasFrom(options), replay, options.remainingHeader ?? 'min');
-  const store = new FileStore({
-    accounts: options.accounts ?? DEFAULT_ACCOUNTS,
-    seed: options.seed ?? 20_250_101,
-    numericStatusAccounts: options.numericStatusAccounts ?? [10_002],
-    ...(options.statusNumbers ? { statusNumbers: options.statusNumbers } : {}),
-    unknownAccountCode: options.unknownAccountCode ?? 40004,
-  });
-  const writes = new WriteApi(store, now);
-  const state = { latencyMs: options.latencyMs ?? 0, maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES };
-  const counts = { requests: 0, byPath: {} as Record<string, number> };
-
-  const route = async (request: IncomingMessage, url: URL): Promise<Answer | undefined> => {
-    const path = url.pathname;
-    const method = request.method ?? 'GET';
-    if (path === '/oauth/token' && method === 'GET') return tokens.grant(url.searchParams);
-    const version = FILES_GET.exec(path)?.[1] as 'v1.3' | 'v3.0' | undefined;
-    if (version && method === 'GET') return gate.admit(path, url.searchParams) ?? store.list(url.searchParams, version);
-    if (AUDIENCES_ADD.test(path) && method === 'POST') {
-      const body = await readBody(request, 1024 * 1024);
-      const json = /^application\/json\b/i.test(request.headers['content-type'] ?? '');
-      const denied = gate.admit(path, url.searchParams);
-      if (denied) return denied;
-      if (!json || body.tooLarge) return { code: EMULATOR_CODES.invalidParam, param: 'Content-Type' };
-      return writes.addAudience(parseJson(body.data));
-    }
-    if (FILES_ADD.test(path) && method === 'POST') {
-      const body = await readBody(request, state.maxFileBytes + 1024 * 1024);
-      const denied = gate.admit(path, url.searchParams);
-      if (denied) return denied;
-      const boundary = boundaryOf(request.headers['content-type']);
-      if (!boundary) return { code: EMULATOR_CODES.notMultipart, param: 'Content-Type' };
-      if (body.tooLarge) return { code: EMULATOR_CODES.fileTooLarge, param: 'file' };
-      const parts = parseMultipart(body.data, boundary);
-      if (typeof parts === 'string') return { code: EMULATOR_CODES.notMultipart, param: parts };
-      return writes.addFile(parts, state.maxFileBytes);
-    }
-    await readBody(request, 0);
-    return undefined;
-  };
-
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    counts.requests += 1;
-    const url = new URL(request.url ?? '/', 'http://emulator');
-    counts.byPath[url.pathname] = (counts.byPath[url.pathname] ?? 0) + 1;
-    response.setHeader('X-TSA-Trace-Id', randomBytes(16).toString('hex'));
-    response.setHeader('Date', new Date(now()).toUTCString());
-    if (state.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.latencyMs));
-    const fault = gate.takeHttpFault();
-    if (fault) {
-      await readBody(request, 0);
-      if (fault.retryAfter) response.setHeader('Retry-After', fault.retryAfter);
-      response.writeHead(fault.status, { 'content-type': 'application/json' }).end('{"message":"emulated fault"}');
-      return;
-    }
-    const answer = await route(request, url);
-    response.setHeader('X-RateLimit-Remaining', String(gate.remaining(url.pathname)));
-    if (!answer) {
-      response.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"not found"}');
-      return;
-    }
-    // Business errors are HTTP 200 with code != 0, exactly like the real API.
-    const body = 'data' in answer ? { code: 0, message: '', message_cn: '', data: answer.data } : failureBody(answer);
-    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
-  };
-  const failureBody = (failure: { code: number; param?: string }) => {
-    const [message, messageCn] = messageFor(failure.code, replay, store.unknownAccountCode);
-    const suffix = failure.param ? `: ${failure.param}` : '';
-    return { code: failure.code, message: `${message}${suffix}`, message_cn: `${messageCn}${suffix}` };
-  };
-
+  const ctx = createContext(options);
+  const { tokens, gate, store, writes, state, counts } = ctx;
   const server = createServer((request, response) => {
-    handle(request, response).catch(() => {
+    handle(ctx, request, response).catch(() => {
       if (!response.headersSent) response.writeHead(500).end('{"message":"emulator error"}');
     });
   });
@@ -191,7 +103,7 @@ export async function startTencentEmulator(options: TencentEmulatorOptions = {})
     resetQuotas: () => gate.resetQuotas(),
     quotaUsage: (path = '/v1.3/custom_audience_files/get') => gate.usage(path),
     setClock: (next) => {
-      clock.now = next;
+      ctx.clock.now = next;
     },
     setTokenLifetime: (seconds) => {
       tokens.lifetimeSeconds = seconds;
@@ -203,7 +115,8 @@ export async function startTencentEmulator(options: TencentEmulatorOptions = {})
     stats: () => ({ requests: counts.requests, refreshCalls: tokens.refreshCalls, byPath: { ...counts.byPath } }),
     allFiles: (accountId) =>
       (store.data.get(accountId) ?? []).map((file) => structuredClone(store.v13(accountId, file))),
-    uploads: () => writes.uploads.map((upload) => ({ ...upload, fields: { ...upload.fields } })),
+    uploads: () =>
+      writes.uploads.map((upload) => ({ ...upload, fields: { ...upload.fields }, transport: { ...upload.transport } })),
     audiences: (accountId) => structuredClone(writes.audiencesOf(accountId)),
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -211,23 +124,4 @@ export async function startTencentEmulator(options: TencentEmulatorOptions = {})
         server.closeAllConnections();
       }),
   };
-}
-
-/** The whole body up to `limit` bytes; beyond that the rest is drained (so the client can read the answer). */
-async function readBody(request: IncomingMessage, limit: number): Promise<{ data: Buffer; tooLarge: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= limit) chunks.push(chunk);
-  }
-  return { data: Buffer.concat(chunks), tooLarge: size > limit };
-}
-
-function parseJson(data: Buffer): unknown {
-  try {
-    return JSON.parse(data.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }

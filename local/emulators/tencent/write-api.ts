@@ -19,6 +19,8 @@ export interface Upload {
   file: { name: string; contentType?: string };
   bytes: Uint8Array;
   customAudienceFileId: number;
+  /** How the body came: with a Content-Length, or chunked. */
+  transport: { contentLength?: string; transferEncoding?: string };
 }
 
 interface Audience {
@@ -93,7 +95,7 @@ export class WriteApi {
     return { data: { audience_id: audience.audience_id } };
   }
 
-  addFile(parts: Part[], maxFileBytes: number): Answer {
+  addFile(parts: Part[], maxFileBytes: number, transport: Upload['transport'] = {}): Answer {
     const fields: Record<string, string> = {};
     for (const part of parts) if (part.filename === undefined) fields[part.name] = part.data.toString('utf8');
     const file = parts.find((part) => part.name === 'file' && part.filename !== undefined);
@@ -133,6 +135,7 @@ export class WriteApi {
       file: { name: file!.filename!, ...(file!.contentType ? { contentType: file!.contentType } : {}) },
       bytes: new Uint8Array(file!.data),
       customAudienceFileId: id,
+      transport,
     });
     return { data: { custom_audience_file_id: id } };
   }
