@@ -164,3 +164,41 @@ describe('OAuth', () => {
     expect((await token({ grant_type: '' })).code).toBe(12000);
   });
 });
+
+describe('the unknowns are settable', () => {
+  it('replay codes, unknown-account code, status numbers and the remaining header', async () => {
+    const custom = await startTencentEmulator({
+      accounts: [{ accountId: 9, files: 20 }],
+      numericStatusAccounts: [9],
+      statusNumbers: { PENDING: 100, PROCESSING: 101, SUCCESS: 102, ERROR: 103 },
+      replayCodes: { nonceReused: 777, staleTimestamp: 778 },
+      unknownAccountCode: 555,
+      remainingHeader: 'day',
+      quotas: { perDay: 50 },
+    });
+    try {
+      const call = async (params: Record<string, string>) => {
+        const query = new URLSearchParams({
+          access_token: custom.accessToken,
+          timestamp: String(Math.floor(Date.now() / 1000)),
+          nonce: randomBytes(8).toString('hex'),
+          account_id: '9',
+          page_size: '20',
+          ...params,
+        });
+        const response = await fetch(`${custom.url}/v1.3/custom_audience_files/get?${query}`);
+        const body = (await response.json()) as { code: number; data: { list: Array<{ process_status: unknown }> } };
+        return { body, remaining: response.headers.get('x-ratelimit-remaining') };
+      };
+      const first = await call({ nonce: 'fixed-nonce' });
+      expect(first.remaining).toBe('49');
+      expect(new Set(first.body.data.list.map((file) => file.process_status)).size).toBeGreaterThan(1);
+      for (const file of first.body.data.list) expect([100, 101, 102, 103]).toContain(file.process_status);
+      expect((await call({ nonce: 'fixed-nonce' })).body.code).toBe(777);
+      expect((await call({ timestamp: '1000' })).body.code).toBe(778);
+      expect((await call({ account_id: '10' })).body.code).toBe(555);
+    } finally {
+      await custom.close();
+    }
+  });
+});
