@@ -144,15 +144,24 @@ function parseValue(value: unknown, field: FileField): string | number | { error
       return { error: `${field} values must be 'yyyy-MM-dd HH:mm:ss' or 'yyyy-MM-dd', got ${echo(value)}` };
     }
     case 'enum':
-      if (field === 'process_status' && !(PROCESS_STATUSES as readonly unknown[]).includes(value)) {
-        return { error: `process_status values must be one of ${PROCESS_STATUSES.join(', ')}` };
-      }
+      if (field === 'process_status') return processStatusValue(value);
       if (typeof value === 'string' && value !== '') return value;
       return { error: `${field} values must be non-empty strings` };
     default:
       if (typeof value === 'string') return value;
       return { error: `${field} values must be strings` };
   }
+}
+
+/**
+ * A process_status filter value: a documented name, or an integer (3 or "3") for accounts that answer numbers.
+ * Names match only names and numbers only numbers: no mapping between them is published.
+ */
+function processStatusValue(value: unknown): string | number | { error: string } {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) return Number(value);
+  if ((PROCESS_STATUSES as readonly unknown[]).includes(value)) return value as string;
+  return { error: `process_status values must be one of ${PROCESS_STATUSES.join(', ')} or an integer status number` };
 }
 
 /**

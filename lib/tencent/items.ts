@@ -1,5 +1,5 @@
 // Lenient parsing of Tencent list items and page info: numeric strings, "" in numbers, status names or numbers.
-import { type AudienceFile, type FileField, type PageInfo, PROCESS_STATUS_BY_NUMBER } from './types.ts';
+import type { AudienceFile, FileField, PageInfo, RawProcessStatus } from './types.ts';
 
 /** A number from a number or a numeric string; null for "", null, undefined or anything unreadable. */
 export function lenientNumber(value: unknown): number | null {
@@ -19,11 +19,14 @@ export function lenientString(value: unknown): string {
   return '';
 }
 
-/** process_status as its name: numbers (or numeric strings) map by the 1-based convention. */
-export function parseProcessStatus(value: unknown): string {
-  if (typeof value === 'number') return PROCESS_STATUS_BY_NUMBER[value] ?? String(value);
+/**
+ * process_status as sent: a number (or a numeric string) stays that number, since v1.3 publishes no mapping;
+ * a name is upper-cased. Nothing is relabelled.
+ */
+export function parseProcessStatus(value: unknown): RawProcessStatus {
+  if (typeof value === 'number') return value;
   const text = lenientString(value).trim();
-  if (/^\d+$/.test(text)) return PROCESS_STATUS_BY_NUMBER[Number(text)] ?? text;
+  if (/^-?\d+$/.test(text)) return Number(text);
   return text.toUpperCase();
 }
 
@@ -46,6 +49,7 @@ export function parseAudienceFile(raw: unknown): AudienceFile {
     size: lenientNumber(item.size),
     // The seed's schema table says create_time while its example says created_time: accept both.
     created_time: lenientString(item.created_time ?? item.create_time),
+    salt_id: lenientString(item.salt_id),
   };
 }
 

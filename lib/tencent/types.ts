@@ -16,6 +16,7 @@ export const FILE_FIELDS = [
   'user_count',
   'size',
   'created_time',
+  'salt_id',
 ] as const;
 
 export type FileField = (typeof FILE_FIELDS)[number];
@@ -38,21 +39,18 @@ export const FIELD_TYPES: Readonly<Record<FileField, FieldType>> = {
   user_count: 'integer',
   size: 'integer',
   created_time: 'time',
+  salt_id: 'string',
 };
 
+/** The documented status names (v3.0 `FileProcessStatus`; v1.3 accounts that answer names). */
 export const PROCESS_STATUSES = ['PENDING', 'PROCESSING', 'SUCCESS', 'ERROR'] as const;
 export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
 
 /**
- * Some accounts answer process_status as a number. The observed convention is 1-based in the documented
- * order (1 PENDING … 4 ERROR); anything else is kept as its text so nothing is silently relabelled.
+ * v1.3 types process_status as an integer (both SDKs since 2023-07) with NO published number→name mapping, so
+ * a number is passed through unchanged: never guessed into a name. Names stay names (upper-cased).
  */
-export const PROCESS_STATUS_BY_NUMBER: Readonly<Record<number, ProcessStatus>> = {
-  1: 'PENDING',
-  2: 'PROCESSING',
-  3: 'SUCCESS',
-  4: 'ERROR',
-};
+export type RawProcessStatus = string | number;
 
 /** One file after lenient parsing: numbers are numbers, a missing or "" number is null. */
 export interface AudienceFile {
@@ -62,7 +60,7 @@ export interface AudienceFile {
   user_id_type: string;
   operation_type: string;
   open_app_id: string;
-  process_status: string;
+  process_status: RawProcessStatus;
   process_code: number | null;
   error_message: string;
   line_count: number | null;
@@ -71,6 +69,8 @@ export interface AudienceFile {
   size: number | null;
   /** 'yyyy-MM-dd HH:mm:ss' in GMT+8, as Tencent sends it ("" when absent). */
   created_time: string;
+  /** Undocumented type (the SDKs list the field only): kept as text, numbers as their decimal text; "" when absent. */
+  salt_id: string;
 }
 
 export interface PageInfo {

@@ -43,7 +43,9 @@ describe('tencent emulator', () => {
     ['a wrong token', { account_id: '7', access_token: 'nope' }, 11002],
     ['a stale timestamp', { account_id: '7', timestamp: String(Math.floor(Date.now() / 1000) - 301) }, 12101],
     ['a nonce over 32 chars', { account_id: '7', nonce: 'x'.repeat(33) }, 12001],
-    ['an account it does not know', { account_id: '8' }, 11004],
+    ['a malformed token', { account_id: '7', access_token: 'not a token!' }, 11004],
+    ['an empty token', { account_id: '7', access_token: '' }, 11005],
+    ['an account it does not know (its own code: the real one is not public)', { account_id: '8' }, 40004],
   ])('answers HTTP 200 with code != 0 for %s', async (_label, params, code) => {
     const { status, body, traceId } = await call(params);
     expect(status).toBe(200);
@@ -78,6 +80,7 @@ describe('tencent emulator', () => {
         'user_count',
         'user_id_type',
         'valid_line_count',
+        'salt_id',
       ].sort(),
     );
     const times = body.data.list.map((file) => String(file.created_time));

@@ -133,10 +133,10 @@ describe('lenient item parsing', () => {
     });
     expect(parsed).toMatchObject({ audience_id: 12, custom_audience_file_id: 34, line_count: null, size: 99 });
     expect(parsed.user_count).toBeNull();
-    expect(parsed.process_status).toBe('SUCCESS');
-    expect(parseAudienceFile({ process_status: '4' }).process_status).toBe('ERROR');
+    expect(parsed.process_status).toBe(3); // no published mapping: numbers pass through
+    expect(parseAudienceFile({ process_status: '4' }).process_status).toBe(4);
     expect(parseAudienceFile({ process_status: 'pending' }).process_status).toBe('PENDING');
-    expect(parseAudienceFile({ process_status: 9 }).process_status).toBe('9');
+    expect(parseAudienceFile({ process_status: 9 }).process_status).toBe(9);
     expect(parseAudienceFile({ create_time: '2025-01-01 00:00:00' }).created_time).toBe('2025-01-01 00:00:00');
     expect('extra' in parsed).toBe(false);
   });
