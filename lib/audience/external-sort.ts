@@ -91,8 +91,12 @@ function sortedIds(runs: string[], memory: string[], stats: SortStats, dir: stri
         const sources = [...runs.map((path) => readLines(createReadStream(path))), arrayLines(memory)];
         let previous: string | undefined;
         for await (const id of mergeSorted(sources)) {
-          if (id === previous) stats.duplicates++;
-          else yield (previous = id);
+          if (id === previous) {
+            stats.duplicates++;
+            continue;
+          }
+          previous = id;
+          yield id;
         }
       } finally {
         await close();
