@@ -6,8 +6,9 @@ import { backslashToRfc4180 } from './csv-dialect.ts';
 import { IdColumnMissing, MalformedCsv } from './errors.ts';
 import { identifierNormaliser, type UserIdType } from './identifiers.ts';
 
-/** Opens one export file (lazily, so files are read one after another). */
-export type CsvSource = () => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>;
+/** Opens a byte stream lazily (an S3 object body, a file…), so export files are read one after another. */
+export type ByteSource = () => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>;
+export type CsvSource = ByteSource;
 
 export interface IdCounts {
   /** Data records read (header excluded; a quoted newline stays inside its record). */

@@ -56,6 +56,8 @@ export function drained(stream: Writable): Promise<void> {
 /** Waits until a stream has finished writing (or rejects with its error). */
 export function finishedWriting(stream: Writable): Promise<void> {
   if (stream.writableFinished) return Promise.resolve();
+  if (stream.errored) return Promise.reject(stream.errored);
+  if (stream.destroyed) return Promise.reject(new Error('stream destroyed before it finished'));
   return new Promise((resolve, reject) => {
     stream.once('finish', resolve);
     stream.once('error', reject);

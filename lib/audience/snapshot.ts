@@ -16,6 +16,8 @@ export interface SnapshotWriter {
   write(id: string): undefined | Promise<void>;
   /** Ends the gzip stream and waits until `target` has finished; returns the id count and uncompressed bytes. */
   end(): Promise<{ ids: number; bytes: number }>;
+  /** Destroys the gzip stream and `target` (after a failure elsewhere). */
+  abort(error: Error): void;
 }
 
 export function createSnapshotWriter(target: Writable): SnapshotWriter {
@@ -28,6 +30,10 @@ export function createSnapshotWriter(target: Writable): SnapshotWriter {
     async end() {
       await Promise.all([lines.end(), piped]);
       return { ids: lines.lines, bytes: lines.bytes };
+    },
+    abort(error) {
+      gzip.destroy(error);
+      target.destroy(error);
     },
   };
 }

@@ -106,9 +106,16 @@ class ZipPart {
   private emit(data: Uint8Array, final: boolean): void {
     this.bytes += data.length;
     if (!this.stream.write(data) && this.waiting === undefined) {
-      this.waiting = drained(this.stream).finally(() => {
-        this.waiting = undefined;
-      });
+      // Never rejects (a failure is recorded and thrown by the next write or close), so it cannot go unhandled.
+      this.waiting = drained(this.stream).then(
+        () => {
+          this.waiting = undefined;
+        },
+        (error: Error) => {
+          this.failure ??= error;
+          this.waiting = undefined;
+        },
+      );
     }
     if (final) this.stream.end();
   }
@@ -141,6 +148,7 @@ class ZipPart {
   }
 
   async close(maxBytes: number): Promise<ZipFileInfo> {
+    if (this.failure) throw this.failure;
     this.push();
     const done = finishedWriting(this.stream);
     this.entry.push(new Uint8Array(0), true);
@@ -177,8 +185,8 @@ export function createZipFilesWriter(options: ZipFilesOptions): ZipFilesWriter {
       if (current.projected(bytes) > maxBytes) throw new RangeError(`maxBytes ${maxBytes} cannot hold one id`);
     }
     current.add(line, bytes);
-    if (current.failure) throw current.failure;
     await current.waiting;
+    if (current.failure) throw current.failure;
   };
 
   return {
@@ -187,8 +195,8 @@ export function createZipFilesWriter(options: ZipFilesOptions): ZipFilesWriter {
       const current = part;
       // Fast path: a zip is open, nothing to wait for, and the line fits even in the worst case.
       if (opening === undefined && current !== undefined && current.projected(bytes) <= maxBytes) {
-        current.add(id, bytes);
         if (current.failure) throw current.failure;
+        current.add(id, bytes);
         return current.waiting;
       }
       opening = place(id, bytes).finally(() => {
