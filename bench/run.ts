@@ -1,4 +1,5 @@
-// `npm run bench [-- copy|listing|cold-start|polling …]`: runs the benchmarks and writes bench/RESULTS.md.
+// `npm run bench [-- copy|listing|cold-start|polling|audience …]`: runs the benchmarks and writes bench/RESULTS.md.
+import { runAudienceBench } from './audience.ts';
 import { runColdStartBench } from './cold-start.ts';
 import { runCopyBench } from './copy.ts';
 import { runListingBench } from './listing.ts';
@@ -10,6 +11,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   listing: runListingBench,
   'cold-start': runColdStartBench,
   polling: runPollingBench,
+  audience: runAudienceBench,
 };
 const ORDER = Object.keys(BENCHES);
 
