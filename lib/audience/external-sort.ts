@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLineWriter, readLines } from './lines.ts';
+import { createLineWriter, readLineBatches } from './lines.ts';
 
 export interface SortOptions {
   /** Ids held in memory before a sorted run is spilled (default 1,000,000). */
@@ -43,7 +43,10 @@ function sortUniqueInPlace(ids: string[]): number {
 
 async function spill(ids: readonly string[], path: string): Promise<void> {
   const writer = createLineWriter(createWriteStream(path));
-  for (const id of ids) await writer.write(id);
+  for (const id of ids) {
+    const wait = writer.write(id);
+    if (wait) await wait;
+  }
   await writer.end();
 }
 
@@ -88,7 +91,7 @@ function sortedIds(runs: string[], memory: string[], stats: SortStats, dir: stri
       if (used) throw new Error('sorted ids can be iterated only once');
       used = true;
       try {
-        const sources = [...runs.map((path) => readLines(createReadStream(path))), arrayLines(memory)];
+        const sources = [...runs.map((path) => readLineBatches(createReadStream(path))), arrayBatch(memory)];
         let previous: string | undefined;
         for await (const id of mergeSorted(sources)) {
           if (id === previous) {
@@ -105,40 +108,55 @@ function sortedIds(runs: string[], memory: string[], stats: SortStats, dir: stri
   };
 }
 
-async function* arrayLines(ids: readonly string[]): AsyncGenerator<string> {
-  yield* ids;
+async function* arrayBatch(ids: string[]): AsyncGenerator<string[]> {
+  if (ids.length > 0) yield ids;
 }
 
-interface Head {
+/** One source's current batch of sorted lines; `value` is the line at `at`. */
+interface Cursor {
   value: string;
-  source: AsyncIterator<string>;
+  batch: string[];
+  at: number;
+  source: AsyncIterator<string[]>;
 }
 
-/** k-way merge of sorted iterables through a binary min-heap of their heads (repeats across sources kept). */
-export async function* mergeSorted(sources: AsyncIterable<string>[]): AsyncGenerator<string> {
+/** Moves to the next line, reading the next non-empty batch when needed; false when the source is done. */
+async function advance(cursor: Cursor): Promise<boolean> {
+  while (++cursor.at >= cursor.batch.length) {
+    const next = await cursor.source.next();
+    if (next.done) return false;
+    cursor.batch = next.value;
+    cursor.at = -1;
+  }
+  cursor.value = cursor.batch[cursor.at]!;
+  return true;
+}
+
+/** k-way merge of sorted sources (each a series of line batches) through a binary min-heap of their heads.
+ * Batches keep the per-line cost synchronous; repeats across sources are kept. */
+export async function* mergeSorted(sources: AsyncIterable<string[]>[]): AsyncGenerator<string> {
   const iterators = sources.map((source) => source[Symbol.asyncIterator]());
-  const heap: Head[] = [];
+  const heap: Cursor[] = [];
   try {
     for (const source of iterators) {
-      const first = await source.next();
-      if (!first.done) heapPush(heap, { value: first.value, source });
+      const cursor: Cursor = { value: '', batch: [], at: -1, source };
+      if (await advance(cursor)) heapPush(heap, cursor);
     }
     while (heap.length > 0) {
       const top = heap[0]!;
       yield top.value;
-      const next = await top.source.next();
-      if (next.done) heapPop(heap);
-      else {
-        top.value = next.value;
-        siftDown(heap, 0);
-      }
+      let more = true;
+      if (top.at + 1 < top.batch.length) top.value = top.batch[++top.at]!;
+      else more = await advance(top);
+      if (more) siftDown(heap, 0);
+      else heapPop(heap);
     }
   } finally {
     await Promise.all(iterators.map((iterator) => iterator.return?.()));
   }
 }
 
-function heapPush(heap: Head[], head: Head): void {
+function heapPush(heap: Cursor[], head: Cursor): void {
   heap.push(head);
   let i = heap.length - 1;
   while (i > 0) {
@@ -150,14 +168,14 @@ function heapPush(heap: Head[], head: Head): void {
   heap[i] = head;
 }
 
-function heapPop(heap: Head[]): void {
+function heapPop(heap: Cursor[]): void {
   const last = heap.pop()!;
   if (heap.length === 0) return;
   heap[0] = last;
   siftDown(heap, 0);
 }
 
-function siftDown(heap: Head[], start: number): void {
+function siftDown(heap: Cursor[], start: number): void {
   const head = heap[start]!;
   let i = start;
   for (;;) {

@@ -3,18 +3,23 @@ import type { Writable } from 'node:stream';
 
 const CHUNK_CHARS = 64 * 1024;
 
-/** Lines of a UTF-8 byte stream, LF-separated; a final line without LF still counts, a trailing LF adds none. */
-export async function* readLines(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+/** The lines of each chunk as one array (no per-line promise); the semantics of `readLines`. */
+export async function* readLineBatches(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<string[]> {
   const decoder = new TextDecoder();
   let carry = '';
   for await (const chunk of source) {
     const text = carry + (typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
     const lines = text.split('\n');
     carry = lines.pop()!;
-    yield* lines;
+    if (lines.length > 0) yield lines;
   }
   carry += decoder.decode();
-  if (carry !== '') yield carry;
+  if (carry !== '') yield [carry];
+}
+
+/** Lines of a UTF-8 byte stream, LF-separated; a final line without LF still counts, a trailing LF adds none. */
+export async function* readLines(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+  for await (const lines of readLineBatches(source)) yield* lines;
 }
 
 export interface LineWriter {

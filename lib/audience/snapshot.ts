@@ -44,6 +44,9 @@ export async function writeSnapshot(
   target: Writable,
 ): Promise<{ ids: number; bytes: number }> {
   const writer = createSnapshotWriter(target);
-  for await (const id of ids) await writer.write(id);
+  for await (const id of ids) {
+    const wait = writer.write(id);
+    if (wait) await wait;
+  }
   return writer.end();
 }

@@ -224,7 +224,10 @@ export async function writeZipFiles(
 ): Promise<ZipFileInfo[]> {
   const writer = createZipFilesWriter(options);
   try {
-    for await (const id of ids) await writer.write(id);
+    for await (const id of ids) {
+      const wait = writer.write(id);
+      if (wait) await wait;
+    }
     return await writer.end();
   } catch (error) {
     writer.abort(error as Error);
