@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { csvColumn, newIdCounts, readCsvIds } from '../../lib/audience/csv-ids.ts';
 import { IdColumnMissing, MalformedCsv } from '../../lib/audience/errors.ts';
@@ -45,6 +46,24 @@ describe('csvColumn (GrowingIO dialect)', () => {
   ])('%s', async (_name, text, expected) => {
     expect(await column(text)).toEqual(expected);
     expect(await column(text, 'id', 1)).toEqual(expected);
+  });
+
+  it('property: backslash-escaped and doubled-quote encodings of any cells parse back to the cells', async () => {
+    const cell = fc.string({ unit: fc.constantFrom('a', '1', '"', '\\', ',', '\n', '\r', ' ', 'é'), maxLength: 8 });
+    // Inside quotes a backslash always escapes the next character, so a literal one is `\\` in both encodings.
+    const rfc = (value: string) => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '""')}"`;
+    const growingIo = (value: string) => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(cell, { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1, max: 16 }),
+        async (cells, size) => {
+          // Alternate the encodings row by row: one file may carry both.
+          const rows = cells.map((value, i) => `${i % 2 ? rfc(value) : growingIo(value)},x`);
+          expect(await column(`id,other\n${rows.join('\r\n')}\n`, 'id', size)).toEqual(cells);
+        },
+      ),
+    );
   });
 
   it('drops a UTF-8 BOM, also when split across chunks', async () => {
