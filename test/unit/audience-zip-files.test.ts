@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import fc from 'fast-check';
 import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { writeZipFiles } from '../../lib/audience/zip-files.ts';
@@ -72,6 +73,22 @@ describe('writeZipFiles', () => {
     const lines = written.flatMap((zip) => linesOf(zip));
     expect(lines).toEqual(ids);
     expect(files.reduce((sum, file) => sum + file.lines, 0)).toBe(ids.length);
+  });
+
+  it('property: any limit and any mix of ids: every zip within the limit, every id once, in order', async () => {
+    const id = fc.oneof(
+      fc.string({ unit: fc.constantFrom('0', '1', 'a'), minLength: 1, maxLength: 40 }),
+      fc.uint8Array({ minLength: 1, maxLength: 60 }).map((bytes) => Buffer.from(bytes).toString('base64')),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(id, { maxLength: 400 }), fc.integer({ min: 400, max: 6000 }), async (ids, maxBytes) => {
+        const { sink, zips } = memorySinks();
+        const files = await writeZipFiles(ids, { maxBytes, sink, level: 9 });
+        for (const file of files) expect(file.bytes).toBeLessThanOrEqual(maxBytes);
+        expect(zips().flatMap((zip) => linesOf(zip))).toEqual(ids);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('keeps a large, compressible file under 1 MiB and compresses it', async () => {
