@@ -1,4 +1,5 @@
-// `npm run bench [-- copy|listing|cold-start|polling|hash …]`: runs the benchmarks and writes bench/RESULTS.md.
+// `npm run bench [-- copy|listing|cold-start|polling|hash|audience …]`: runs the benchmarks and writes bench/RESULTS.md.
+import { runAudienceBench } from './audience.ts';
 import { runColdStartBench } from './cold-start.ts';
 import { runCopyBench } from './copy.ts';
 import { runHashBench } from './hash.ts';
@@ -12,6 +13,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'cold-start': runColdStartBench,
   polling: runPollingBench,
   hash: runHashBench,
+  audience: runAudienceBench,
 };
 const ORDER = Object.keys(BENCHES);
 
