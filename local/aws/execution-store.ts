@@ -58,7 +58,8 @@ export async function openExecutionStore(directory: string): Promise<ExecutionSt
   await mkdir(directory, { recursive: true });
   const instance = randomUUID();
   liveInstances.add(instance);
-  const fileOf = (arn: string) => join(directory, `${createHash('sha256').update(arn).digest('hex').slice(0, 40)}.json`);
+  const fileOf = (arn: string) =>
+    join(directory, `${createHash('sha256').update(arn).digest('hex').slice(0, 40)}.json`);
 
   const write = async (record: ExecutionRecord) => {
     const file = fileOf(record.executionArn);
@@ -78,7 +79,13 @@ export async function openExecutionStore(directory: string): Promise<ExecutionSt
     }
     if (record.status !== 'RUNNING' || ownerAlive(record.owner)) return record;
     const cause = `The local runtime (process ${record.owner.pid}) stopped while this execution was running; it did not finish. Start it again under a new name.`;
-    const ended: ExecutionRecord = { ...record, status: 'FAILED', error: INTERRUPTED, cause, stopDate: Date.now() / 1000 };
+    const ended: ExecutionRecord = {
+      ...record,
+      status: 'FAILED',
+      error: INTERRUPTED,
+      cause,
+      stopDate: Date.now() / 1000,
+    };
     await write(ended);
     return ended;
   };
@@ -103,7 +110,7 @@ export async function openExecutionStore(directory: string): Promise<ExecutionSt
     },
     finish: async (executionArn, outcome) => {
       const record = await read(fileOf(executionArn));
-      if (!record || record.status !== 'RUNNING') return record;
+      if (record?.status !== 'RUNNING') return record;
       const ended = { ...record, ...outcome, stopDate: Date.now() / 1000 };
       await write(ended);
       return ended;

@@ -6,7 +6,7 @@ const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PEN
 const ARN_MAX = 256;
 const DEFAULT_PAGE = 100;
 /** Characters AWS refuses in execution names: whitespace, brackets, wildcards, specials and controls. */
-const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
+const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\p{Cc}]/u;
 const ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):(stateMachine|execution):([^:]+)(?::([^:]+))?$/;
 
 export interface LocalStateMachineInfo {
@@ -36,7 +36,8 @@ function parseArn(arn: string, kind: 'stateMachine' | 'execution') {
 
 function requireMachine(deps: OperationDeps, arn: string): void {
   parseArn(arn, 'stateMachine');
-  if (arn !== deps.machine.arn) throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+  if (arn !== deps.machine.arn)
+    throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
 }
 
 async function requireExecution(deps: OperationDeps, arn: string): Promise<ExecutionRecord> {
@@ -73,7 +74,14 @@ async function startExecution(deps: OperationDeps, body: Body) {
     throw new ServiceError('InvalidExecutionInput', 'Invalid State Machine Execution Input: the input is not JSON');
   }
   const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-  const fresh = { executionArn, stateMachineArn, name, status: 'RUNNING' as const, input, startDate: Date.now() / 1000 };
+  const fresh = {
+    executionArn,
+    stateMachineArn,
+    name,
+    status: 'RUNNING' as const,
+    input,
+    startDate: Date.now() / 1000,
+  };
   const existing = await deps.store.create(fresh);
   if (!existing) {
     deps.run({ ...fresh, owner: { pid: process.pid, instance: deps.store.instance } });

@@ -44,14 +44,16 @@ export class FieldReader {
   string(field: string, constraints: { required?: boolean; min?: number; max?: number; oneOf?: string[] } = {}) {
     const value = this.body[field];
     if (value === undefined || value === null) {
-      if (constraints.required) this.problems.push(`Value null at '${field}' failed to satisfy constraint: Member must not be null`);
+      if (constraints.required)
+        this.problems.push(`Value null at '${field}' failed to satisfy constraint: Member must not be null`);
       return undefined;
     }
     if (typeof value !== 'string') throw wrongType(field, value, 'String');
     const { min = 0, max = Number.POSITIVE_INFINITY, oneOf } = constraints;
     if (value.length < min) this.fail(field, value, `Member must have length greater than or equal to ${min}`);
     else if (value.length > max) this.fail(field, value, `Member must have length less than or equal to ${max}`);
-    else if (oneOf && !oneOf.includes(value)) this.fail(field, value, `Member must satisfy enum value set: [${oneOf.join(', ')}]`);
+    else if (oneOf && !oneOf.includes(value))
+      this.fail(field, value, `Member must satisfy enum value set: [${oneOf.join(', ')}]`);
     return value;
   }
 
@@ -81,7 +83,11 @@ export class FieldReader {
 }
 
 function wrongType(field: string, value: unknown, expected: string): ServiceError {
-  const kind = Array.isArray(value) ? 'START_ARRAY' : typeof value === 'object' ? 'START_OBJECT' : `${typeof value}`.toUpperCase();
+  const kind = Array.isArray(value)
+    ? 'START_ARRAY'
+    : typeof value === 'object'
+      ? 'START_OBJECT'
+      : `${typeof value}`.toUpperCase();
   return new ServiceError('SerializationException', `${kind} can not be converted to ${expected} (field '${field}')`);
 }
 
@@ -107,7 +113,11 @@ export function parseBody(text: string): Body {
 }
 
 function send(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) {
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': crypto.randomUUID(), ...extra });
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amzn-requestid': crypto.randomUUID(),
+    ...extra,
+  });
   res.end(JSON.stringify(body));
 }
 
