@@ -7,6 +7,7 @@ import { type Config, getConfig, requireSettings } from '../lib/config.ts';
 import { BadRequest, Conflict, UpstreamError } from '../lib/errors.ts';
 import { buildExecutionInput, type ExecutionInput, executionArnFor, exportIdFor } from '../lib/export/execution.ts';
 import { type ExportRequest, parseExportRequest, requestFingerprint } from '../lib/export/request.ts';
+import { exportStatusUrl } from '../lib/export/status-url.ts';
 import type { Logger } from '../lib/log.ts';
 import { errorResponse, type HttpEvent, headerOf, jsonBodyOf, jsonResponse } from './middleware/http.ts';
 import { functionLogger } from './middleware/logger.ts';
@@ -70,11 +71,8 @@ function withScheduleKey(request: unknown, time: string): unknown {
   return { idempotencyKey: `schedule:${String(r.projectUid)}:${String(r.segmentationId)}:${time}`, ...r };
 }
 
-function statusUrlFor(event: unknown, exportId: string): string {
-  const path = `/exports/${exportId}`;
-  if (!isHttpEvent(event) || !event.requestContext.domainName) return path;
-  const scheme = headerOf(event, 'x-forwarded-proto') ?? 'https';
-  return `${scheme}://${event.requestContext.domainName}${path}`;
+function statusUrlFor(event: unknown, exportId: string, baseUrl: string | undefined): string {
+  return exportStatusUrl(exportId, { baseUrl, domainName: isHttpEvent(event) ? event.requestContext.domainName : '' });
 }
 
 export function createStartExportHandler(deps: StartExportDeps = {}) {
@@ -125,7 +123,7 @@ export function createStartExportHandler(deps: StartExportDeps = {}) {
 
   const core = async (event: unknown, _context: Context) => {
     const request = parseExportRequest(requestFromEvent(event));
-    const started = await start(request, (id) => statusUrlFor(event, id));
+    const started = await start(request, (id) => statusUrlFor(event, id, config.API_BASE_URL));
     if (!isHttpEvent(event)) return started;
     const { created, ...body } = started;
     return jsonResponse(202, body, {

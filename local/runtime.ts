@@ -28,6 +28,8 @@ export interface LocalRuntimeOptions {
   env: Env;
   /** Embedded S3 data directory; default a temp dir (the CLI uses .local/s3). */
   dataDir?: string;
+  /** Where Step Functions executions are kept across restarts; default a temp dir (the CLI uses .local/sfn). */
+  sfnDir?: string;
   growingio?: GrowingIoEmulatorOptions;
   tencent?: TencentEmulatorOptions | false;
   /** Milliseconds for every Wait state and Retry pause instead of real seconds (tests). */
@@ -101,6 +103,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const fast = options.fastWaitsMs;
     const sfn = await startLocalSfn({
       region: taskConfig.AWS_REGION,
+      directory: options.sfnDir,
       handlers: {
         requestExport: createRequestExportHandler({ config: taskConfig, logger, onPoll: options.onPoll }),
         copyExport: createCopyExportHandler({

@@ -26,7 +26,7 @@ export async function listen(server: Server, options: { name: string; port?: num
           : error.code === 'EACCES'
             ? 'needs privileges'
             : `cannot be used (${error.code ?? error.message})`;
-      const hint = options.hint ? `; choose another with ${options.hint} (0 picks a free port)` : '';
+      const hint = `; choose another${options.hint ? ` with ${options.hint}` : ''} (0 picks a free port)`;
       reject(new PortUnavailable(`${options.name}: port ${port} on ${LOCAL_HOST} ${why}${hint}`));
     };
     server.once('error', onError);

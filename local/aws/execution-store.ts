@@ -78,7 +78,7 @@ export async function openExecutionStore(directory: string): Promise<ExecutionSt
       throw error;
     }
     if (record.status !== 'RUNNING' || ownerAlive(record.owner)) return record;
-    const cause = `The local runtime (process ${record.owner.pid}) stopped while this execution was running; it did not finish. Start it again under a new name.`;
+    const cause = `The local runtime (process ${record.owner.pid}) stopped while this execution was running, so it never finished; start a new execution (a new name or Idempotency-Key).`;
     const ended: ExecutionRecord = {
       ...record,
       status: 'FAILED',

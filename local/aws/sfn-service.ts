@@ -81,7 +81,8 @@ function createRunner(options: LocalSfnOptions, store: ExecutionStore) {
     },
     /** Ends every running execution as interrupted: the process is going away and cannot finish them. */
     async interruptAll() {
-      const cause = 'The local Step Functions service stopped while this execution was running; start it again.';
+      const cause =
+        'The local Step Functions service stopped while this execution was running, so it never finished; start a new execution (a new name or Idempotency-Key).';
       for (const [executionArn, run] of [...live]) {
         await end(executionArn, { status: 'FAILED', error: INTERRUPTED, cause });
         run.abort();

@@ -1,7 +1,7 @@
 // A local GrowingIO segment-export server (API + signed CSV downloads) that follows the seed, faults included.
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, safeDecode } from '../servers.ts';
 import { type CsvFileSpec, describeCsv, serveCsvFile } from './csv-generator.ts';
 
 export interface GrowingIoFaults {
@@ -234,10 +234,12 @@ async function handleDownload(s: State, res: ServerResponse, url: URL, match: Re
   const checked = checkLink(s, url, match);
   if ('status' in checked) return send(res, checked);
   const { job, index } = checked;
+  const name = safeDecode(match[3]!);
+  if (name === undefined) return send(res, { status: 400, body: xmlError('InvalidURI', 'Could not parse the URI.') });
   const links = job.links;
   const faultable = links?.faultable && links.signs.includes(checked.sign);
   await serveCsvFile(res, s.files[index]!, job.columns, {
-    name: decodeURIComponent(match[3]!),
+    name,
     truncate: s.faults.truncate === true,
     bytesPerSecond: s.faults.slowBodyBytesPerSecond,
     cutAfterBytes: faultable ? s.faults.expireLinksAfterBytes : undefined,
@@ -278,8 +280,7 @@ export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions =
     origin: '',
   };
   const server = createServer((req, res) => route(s, req, res));
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = Number(new URL(await listen(server, { name: 'GrowingIO emulator', port: options.port })).port);
   s.origin = `http://127.0.0.1:${port}`;
   return {
     url: s.origin,

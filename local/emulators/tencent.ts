@@ -1,7 +1,7 @@
 // Tencent Marketing API emulator for custom_audience_files/get, written from the seed (shares no client code).
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../servers.ts';
 import { prngFloat as prng } from './prng.ts';
 
 export interface TencentEmulatorOptions {
@@ -244,8 +244,7 @@ export async function startTencentEmulator(options: TencentEmulatorOptions = {})
   const server = createServer((request, response) => {
     void handle(request, response);
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = Number(new URL(await listen(server, { name: 'Tencent emulator', port: options.port })).port);
 
   return {
     url: `http://127.0.0.1:${port}`,
