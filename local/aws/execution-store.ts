@@ -54,65 +54,68 @@ export interface ExecutionStore {
   close(): void;
 }
 
+function fileOf(directory: string, executionArn: string): string {
+  return join(directory, `${createHash('sha256').update(executionArn).digest('hex').slice(0, 40)}.json`);
+}
+
+/** Replaces a record atomically (write aside, rename), so a reader never sees half a file. */
+async function writeRecord(directory: string, record: ExecutionRecord): Promise<void> {
+  const file = fileOf(directory, record.executionArn);
+  const temp = `${file}.${randomUUID()}.tmp`;
+  await writeFile(temp, JSON.stringify(record));
+  await rename(temp, file);
+}
+
+/** Reads a record, turning a RUNNING execution whose owner died into a FAILED one (persisted). */
+async function readRecord(directory: string, file: string): Promise<ExecutionRecord | undefined> {
+  let record: ExecutionRecord;
+  try {
+    record = JSON.parse(await readFile(file, 'utf8')) as ExecutionRecord;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+  if (record.status !== 'RUNNING' || ownerAlive(record.owner)) return record;
+  const cause = `The local runtime (process ${record.owner.pid}) stopped while this execution was running, so it never finished; start a new execution (a new name or Idempotency-Key).`;
+  const ended: ExecutionRecord = {
+    ...record,
+    status: 'FAILED',
+    error: INTERRUPTED,
+    cause,
+    stopDate: Date.now() / 1000,
+  };
+  await writeRecord(directory, ended);
+  return ended;
+}
+
 export async function openExecutionStore(directory: string): Promise<ExecutionStore> {
   await mkdir(directory, { recursive: true });
   const instance = randomUUID();
   liveInstances.add(instance);
-  const fileOf = (arn: string) =>
-    join(directory, `${createHash('sha256').update(arn).digest('hex').slice(0, 40)}.json`);
-
-  const write = async (record: ExecutionRecord) => {
-    const file = fileOf(record.executionArn);
-    const temp = `${file}.${instance}.tmp`;
-    await writeFile(temp, JSON.stringify(record));
-    await rename(temp, file);
-  };
-
-  /** Reads a record, turning a RUNNING execution whose owner died into a FAILED one (persisted). */
-  const read = async (file: string): Promise<ExecutionRecord | undefined> => {
-    let record: ExecutionRecord;
-    try {
-      record = JSON.parse(await readFile(file, 'utf8')) as ExecutionRecord;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || error instanceof SyntaxError) return undefined;
-      throw error;
-    }
-    if (record.status !== 'RUNNING' || ownerAlive(record.owner)) return record;
-    const cause = `The local runtime (process ${record.owner.pid}) stopped while this execution was running, so it never finished; start a new execution (a new name or Idempotency-Key).`;
-    const ended: ExecutionRecord = {
-      ...record,
-      status: 'FAILED',
-      error: INTERRUPTED,
-      cause,
-      stopDate: Date.now() / 1000,
-    };
-    await write(ended);
-    return ended;
-  };
-
+  const get = (executionArn: string) => readRecord(directory, fileOf(directory, executionArn));
   return {
     instance,
+    get,
     create: async (fields) => {
       const record: ExecutionRecord = { ...fields, owner: { pid: process.pid, instance } };
       try {
-        await writeFile(fileOf(record.executionArn), JSON.stringify(record), { flag: 'wx' });
+        await writeFile(fileOf(directory, record.executionArn), JSON.stringify(record), { flag: 'wx' });
         return undefined;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        return await read(fileOf(record.executionArn));
+        return await get(record.executionArn);
       }
     },
-    get: (executionArn) => read(fileOf(executionArn)),
     list: async (stateMachineArn) => {
       const files = (await readdir(directory)).filter((name) => name.endsWith('.json'));
-      const records = await Promise.all(files.map((name) => read(join(directory, name))));
+      const records = await Promise.all(files.map((name) => readRecord(directory, join(directory, name))));
       return records.filter((record): record is ExecutionRecord => record?.stateMachineArn === stateMachineArn);
     },
     finish: async (executionArn, outcome) => {
-      const record = await read(fileOf(executionArn));
+      const record = await get(executionArn);
       if (record?.status !== 'RUNNING') return record;
       const ended = { ...record, ...outcome, stopDate: Date.now() / 1000 };
-      await write(ended);
+      await writeRecord(directory, ended);
       return ended;
     },
     close: () => {

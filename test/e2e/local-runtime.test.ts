@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawRequest } from '../helpers/raw-request.ts';
 import { CLI, cleanEnv, run, runCli, waitForStderr } from '../helpers/spawn-cli.ts';
 
 const NO_STACK = /\n\s+at .+:\d+:\d+/;
@@ -32,10 +33,10 @@ async function serve() {
   return { server, url: url!, sfnEndpoint: sfnEndpoint!, stateMachineArn: stateMachineArn! };
 }
 
-const postExport = (url: string, body: object, headers: Record<string, string> = {}) =>
+const postExport = (url: string, body: object) =>
   fetch(`${url}/exports`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': 'restart-1', ...headers },
+    headers: { 'content-type': 'application/json', 'idempotency-key': 'restart-1' },
     body: JSON.stringify(body),
   });
 
@@ -44,16 +45,22 @@ describe('serve across a restart', () => {
     const first = await serve();
     let exportId: string;
     try {
-      const posted = await postExport(
-        first.url,
-        { projectUid: 'p1', segmentationId: 's1' },
-        { host: 'evil.example', 'x-forwarded-proto': 'javascript' },
-      );
+      // A client claiming another host and scheme: the answer still names this server.
+      const posted = await rawRequest(`${first.url}/exports`, {
+        method: 'POST',
+        headers: {
+          host: 'evil.example',
+          'x-forwarded-proto': 'javascript',
+          'content-type': 'application/json',
+          'idempotency-key': 'restart-1',
+        },
+        body: JSON.stringify({ projectUid: 'p1', segmentationId: 's1' }),
+      });
       expect(posted.status).toBe(202);
-      const started = (await posted.json()) as { exportId: string; statusUrl: string };
+      const started = JSON.parse(posted.body) as { exportId: string; statusUrl: string };
       exportId = started.exportId;
       expect(started.statusUrl).toBe(`${first.url}/exports/${exportId}`);
-      expect(posted.headers.get('location')).toBe(`${first.url}/exports/${exportId}`);
+      expect(posted.headers.location).toBe(`${first.url}/exports/${exportId}`);
       for (const path of ['/exports/%E0%A4%A', '/exports/%ZZ', '/exports/%']) {
         const bad = await fetch(`${first.url}${path}`);
         expect(bad.status, path).toBe(400);
