@@ -37,6 +37,9 @@ export interface LocalSfn {
   close(): Promise<void>;
 }
 
+/** How often a running execution checks whether another process stopped it. */
+const STOP_CHECK_MS = 500;
+
 interface LiveRun {
   abort: () => void;
   done: Promise<void>;
@@ -65,6 +68,17 @@ function createRunner(options: LocalSfnOptions, store: ExecutionStore) {
     live.delete(executionArn);
     if (record) options.onExecutionEnd?.({ executionArn, status: record.status });
   };
+  /** A StopExecution answered by another process only changes the record: notice it and stop here too. */
+  const watchForStop = (executionArn: string, abort: () => void, done: Promise<void>) => {
+    const timer = setInterval(() => {
+      store.get(executionArn).then(
+        (record) => record && record.status !== 'RUNNING' && abort(),
+        () => {},
+      );
+    }, STOP_CHECK_MS);
+    timer.unref();
+    void done.finally(() => clearInterval(timer));
+  };
   return {
     definition: machine.definition,
     live,
@@ -75,6 +89,7 @@ function createRunner(options: LocalSfnOptions, store: ExecutionStore) {
         (error: Error) => end(record.executionArn, outcomeOf(error)),
       );
       live.set(record.executionArn, { abort: run.abort, done });
+      watchForStop(record.executionArn, run.abort, done);
     },
     abort(executionArn: string) {
       live.get(executionArn)?.abort();

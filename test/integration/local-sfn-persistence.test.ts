@@ -10,6 +10,7 @@ import {
   ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecutionRecord } from '../../local/aws/execution-store.ts';
@@ -103,5 +104,17 @@ describe('executions on disk', () => {
     expect(described.cause).toContain(`process ${deadPid}`);
     const stored = JSON.parse(await readFile(join(directory, file!), 'utf8')) as ExecutionRecord;
     expect(stored.status).toBe('FAILED');
+  });
+
+  it('stops a run in one process when another process answers StopExecution for it', async () => {
+    const runner = await start(new Promise<void>(() => {}));
+    const other = await start();
+    const started = await runner.sdk.send(
+      new StartExecutionCommand({ stateMachineArn: runner.sfn.stateMachineArn, name: 'stop-me', input }),
+    );
+    await other.sdk.send(new StopExecutionCommand({ executionArn: started.executionArn, cause: 'operator' }));
+    await runner.sfn.waitFor(started.executionArn!);
+    const described = await runner.sdk.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    expect(described).toMatchObject({ status: 'ABORTED', cause: 'operator' });
   });
 });
