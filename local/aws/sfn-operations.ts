@@ -125,10 +125,13 @@ async function listExecutions(deps: OperationDeps, body: Body) {
   const statusFilter = fields.string('statusFilter', { oneOf: STATUSES }) ?? null;
   const maxResults = fields.integer('maxResults', 0, 1000) || DEFAULT_PAGE;
   const nextToken = fields.string('nextToken', { min: 1, max: 3096 });
-  fields.string('mapRunArn', { min: 1, max: 2048 });
+  const mapRunArn = fields.string('mapRunArn', { min: 1, max: 2048 });
   fields.done();
+  if ((stateMachineArn === undefined) === (mapRunArn === undefined)) {
+    throw new ServiceError('ValidationException', 'Must provide exactly one of stateMachineArn and mapRunArn');
+  }
   if (stateMachineArn === undefined) {
-    throw new ServiceError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
+    throw new ServiceError('ResourceNotFound', `Resource not found: '${mapRunArn}' (no Map Runs run locally)`);
   }
   requireMachine(deps, stateMachineArn);
   const after = nextToken === undefined ? undefined : readToken(nextToken, stateMachineArn, statusFilter);

@@ -132,6 +132,17 @@ describe('errors, by AWS name and with HTTP 400', () => {
       'InvalidToken',
       () => sdk.send(new ListExecutionsCommand({ stateMachineArn: arn(), nextToken: 'bm90LWEtdG9rZW4' })),
     ],
+    ['neither state machine nor map run', 'ValidationException', () => sdk.send(new ListExecutionsCommand({}))],
+    [
+      'a token from another status filter',
+      'InvalidToken',
+      async () => {
+        const first = await sdk.send(new ListExecutionsCommand({ stateMachineArn: arn(), maxResults: 1 }));
+        return sdk.send(
+          new ListExecutionsCommand({ stateMachineArn: arn(), statusFilter: 'FAILED', nextToken: first.nextToken }),
+        );
+      },
+    ],
     [
       'malformed execution ARN',
       'InvalidArn',
@@ -239,5 +250,26 @@ describe('DescribeStateMachine and a running execution', () => {
     expect(running).toMatchObject({ name: 'run-3', status: 'RUNNING', input, stateMachineArn: sfn.stateMachineArn });
     expect(running.startDate).toBeInstanceOf(Date);
     expect(running.stopDate).toBeUndefined();
+  });
+});
+
+describe('paging while executions start', () => {
+  it('yields every execution that existed once, even when a new one starts between pages', async () => {
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    let page = 0;
+    do {
+      const out = await sdk.send(
+        new ListExecutionsCommand({ stateMachineArn: sfn.stateMachineArn, maxResults: 3, nextToken }),
+      );
+      names.push(...(out.executions ?? []).map((execution) => execution.name!));
+      nextToken = out.nextToken;
+      if (++page === 1) {
+        await sdk.send(new StartExecutionCommand({ stateMachineArn: sfn.stateMachineArn, name: 'late', input }));
+      }
+    } while (nextToken);
+    expect(names).toHaveLength(11);
+    expect(new Set(names).size).toBe(11);
+    expect(names).not.toContain('late');
   });
 });
