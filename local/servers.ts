@@ -12,6 +12,21 @@ export class PortUnavailable extends AppError {
   override expose = true;
 }
 
+/** The one-line error for a port that cannot be bound (EADDRINUSE, EACCES…). */
+export function portUnavailable(
+  error: NodeJS.ErrnoException,
+  options: { name: string; port: number; hint?: string },
+): PortUnavailable {
+  const why =
+    error.code === 'EADDRINUSE'
+      ? 'is already in use'
+      : error.code === 'EACCES'
+        ? 'needs privileges'
+        : `cannot be used (${error.code ?? error.message})`;
+  const hint = `; choose another${options.hint ? ` with ${options.hint}` : ''} (0 picks a free port)`;
+  return new PortUnavailable(`${options.name}: port ${options.port} on ${LOCAL_HOST} ${why}${hint}`);
+}
+
 /**
  * Listens on 127.0.0.1:`port` (0 = any free port) and answers the server's base URL. A busy or forbidden port
  * rejects with a PortUnavailable naming the server, the port and how to choose another.
@@ -19,16 +34,7 @@ export class PortUnavailable extends AppError {
 export async function listen(server: Server, options: { name: string; port?: number; hint?: string }): Promise<string> {
   const port = options.port ?? 0;
   await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      const why =
-        error.code === 'EADDRINUSE'
-          ? 'is already in use'
-          : error.code === 'EACCES'
-            ? 'needs privileges'
-            : `cannot be used (${error.code ?? error.message})`;
-      const hint = `; choose another${options.hint ? ` with ${options.hint}` : ''} (0 picks a free port)`;
-      reject(new PortUnavailable(`${options.name}: port ${port} on ${LOCAL_HOST} ${why}${hint}`));
-    };
+    const onError = (error: NodeJS.ErrnoException) => reject(portUnavailable(error, { ...options, port }));
     server.once('error', onError);
     server.listen(port, LOCAL_HOST, () => {
       server.off('error', onError);
