@@ -104,6 +104,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const sfn = await startLocalSfn({
       region: taskConfig.AWS_REGION,
       directory: options.sfnDir,
+      onServiceError: (error) => logger.error('local Step Functions request failed', { error }),
       handlers: {
         requestExport: createRequestExportHandler({ config: taskConfig, logger, onPoll: options.onPoll }),
         copyExport: createCopyExportHandler({

@@ -126,6 +126,7 @@ export async function handleJsonRequest(
   req: IncomingMessage,
   res: ServerResponse,
   operations: Record<string, Operation>,
+  onError?: (error: unknown) => void,
 ): Promise<void> {
   const target = String(req.headers['x-amz-target'] ?? '');
   const name = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
@@ -137,6 +138,7 @@ export async function handleJsonRequest(
     }
     send(res, 200, (await operation(parseBody(text))) ?? {});
   } catch (caught) {
+    if (!(caught instanceof ServiceError)) onError?.(caught);
     const error =
       caught instanceof ServiceError ? caught : new ServiceError('InternalFailure', 'The local service failed', 500);
     send(res, error.status, { __type: error.wireType, message: error.message }, { 'x-amzn-errortype': error.type });

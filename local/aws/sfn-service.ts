@@ -25,6 +25,8 @@ export interface LocalSfnOptions extends LocalRunOptions {
   port?: number;
   /** Where executions are kept (the CLI uses .local/sfn); default a temp dir removed on close. */
   directory?: string;
+  /** Told about a request the service itself failed to answer (it answers 500 InternalFailure). */
+  onServiceError?: (error: unknown) => void;
   /** Called whenever an execution ends (the CLI uses it to stop waiting). */
   onExecutionEnd?: (execution: { executionArn: string; status: ExecutionStatus }) => void;
 }
@@ -126,7 +128,7 @@ export async function startLocalSfn(options: LocalSfnOptions): Promise<LocalSfn>
     roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}-local`,
   };
   const operations = createOperations({ machine, store, run: runner.run, abort: runner.abort });
-  const server = createServer((req, res) => void handleJsonRequest(req, res, operations));
+  const server = createServer((req, res) => void handleJsonRequest(req, res, operations, options.onServiceError));
   const endpoint = await listen(server, { name: 'Step Functions', port: options.port }).catch(async (error) => {
     store.close();
     await directory.remove();

@@ -117,4 +117,16 @@ describe('executions on disk', () => {
     const described = await runner.sdk.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
     expect(described).toMatchObject({ status: 'ABORTED', cause: 'operator' });
   });
+
+  it('lets exactly one of two services racing for the same execution name create it', async () => {
+    const a = await start(new Promise<void>(() => {}));
+    const b = await start(new Promise<void>(() => {}));
+    const results = await Promise.allSettled([
+      a.sdk.send(new StartExecutionCommand({ stateMachineArn: a.sfn.stateMachineArn, name: 'race', input })),
+      b.sdk.send(new StartExecutionCommand({ stateMachineArn: b.sfn.stateMachineArn, name: 'race', input: '{}' })),
+    ]);
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(ExecutionAlreadyExists);
+  });
 });
