@@ -37,6 +37,8 @@ const schema = z
     STATE_MACHINE_ARN: optionalString.pipe(z.string().startsWith('arn:', 'must be a state machine ARN').optional()),
     S3_ENDPOINT: optionalUrl,
     SFN_ENDPOINT: optionalUrl,
+    /** The HTTP API's own base URL for Location/statusUrl (`serve` sets its address); never taken from a request. */
+    API_BASE_URL: optionalUrl,
     POLL_INITIAL_SECONDS: positiveInt(5, 3600),
     POLL_MAX_SECONDS: positiveInt(60, 86_400),
     POLL_MAX_ATTEMPTS: positiveInt(120, 10_000),

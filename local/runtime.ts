@@ -28,6 +28,8 @@ export interface LocalRuntimeOptions {
   env: Env;
   /** Embedded S3 data directory; default a temp dir (the CLI uses .local/s3). */
   dataDir?: string;
+  /** Where Step Functions executions are kept across restarts; default a temp dir (the CLI uses .local/sfn). */
+  sfnDir?: string;
   growingio?: GrowingIoEmulatorOptions;
   tencent?: TencentEmulatorOptions | false;
   /** Milliseconds for every Wait state and Retry pause instead of real seconds (tests). */
@@ -112,6 +114,8 @@ async function startTasks(options: LocalRuntimeOptions, config: Config, s3Client
   const fast = options.fastWaitsMs;
   return await startLocalSfn({
     region: config.AWS_REGION,
+    directory: options.sfnDir,
+    onServiceError: (error) => logger.error('local Step Functions request failed', { error }),
     handlers: {
       requestExport: createRequestExport({ config, logger, onPoll: options.onPoll }),
       copyExport: createCopyExport({ config, s3: s3Client, logger, onProgress: options.onCopyProgress }),

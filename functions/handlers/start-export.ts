@@ -27,7 +27,7 @@ export function createStartExport(deps: StartExportDeps = {}) {
     const request = parseExportRequest(requestFromEvent(event));
     const { STATE_MACHINE_ARN: stateMachineArn } = requireSettings(config, ['STATE_MACHINE_ARN']);
     const lib = { sfn, stateMachineArn, logger, now: deps.now, signal: options?.signal };
-    const started = await startExport(lib, request, (id) => statusUrlFor(event, id));
+    const started = await startExport(lib, request, (id) => statusUrlFor(event, id, config.API_BASE_URL));
     if (!isHttpEvent(event)) return started;
     const { created, ...body } = started;
     const headers: Record<string, string> = { location: started.statusUrl };

@@ -1,5 +1,6 @@
 // startExport's triggers (HTTP POST /exports, EventBridge schedules, direct invokes) reduced to one request shape.
 import { BadRequest } from '../../lib/errors.ts';
+import { exportStatusUrl } from '../../lib/export/status-url.ts';
 import { headerOf, isHttpEvent, jsonBodyOf } from './http.ts';
 
 /** The request and its idempotency key, from whichever trigger invoked us. */
@@ -43,9 +44,6 @@ function withScheduleKey(request: unknown, time: string): unknown {
 }
 
 /** Where the caller can follow the export: absolute behind API Gateway, a path otherwise. */
-export function statusUrlFor(event: unknown, exportId: string): string {
-  const path = `/exports/${exportId}`;
-  if (!isHttpEvent(event) || !event.requestContext.domainName) return path;
-  const scheme = headerOf(event, 'x-forwarded-proto') ?? 'https';
-  return `${scheme}://${event.requestContext.domainName}${path}`;
+export function statusUrlFor(event: unknown, exportId: string, baseUrl: string | undefined): string {
+  return exportStatusUrl(exportId, { baseUrl, domainName: isHttpEvent(event) ? event.requestContext.domainName : '' });
 }

@@ -1,29 +1,32 @@
-// A local Step Functions endpoint speaking the AWS JSON 1.0 protocol, backed by aws-local-stepfunctions.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { EXECUTION_NAME } from '../../lib/aws-names.ts';
+// A local Step Functions endpoint speaking the AWS JSON 1.0 protocol, backed by aws-local-stepfunctions; its
+// executions are kept on disk (execution-store.ts) so they outlive the process that ran them.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closeServer, listen } from '../servers.ts';
+import {
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type ExecutionStore,
+  INTERRUPTED,
+  type Outcome,
+  openExecutionStore,
+} from './execution-store.ts';
+import { createOperations, type LocalStateMachineInfo } from './sfn-operations.ts';
+import { handleJsonRequest } from './sfn-protocol.ts';
 import { createLocalStateMachine, LOCAL_ACCOUNT, type LocalRunOptions } from './state-machine.ts';
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-
-interface Execution {
-  executionArn: string;
-  name: string;
-  status: ExecutionStatus;
-  input: string;
-  startDate: number;
-  stopDate?: number;
-  output?: string;
-  error?: string;
-  cause?: string;
-  abort: () => void;
-  done: Promise<void>;
-}
+export type { ExecutionStatus };
 
 export interface LocalSfnOptions extends LocalRunOptions {
   stateMachineName?: string;
   region?: string;
   port?: number;
+  /** Where executions are kept (the CLI uses .local/sfn); default a temp dir removed on close. */
+  directory?: string;
+  /** Told about a request the service itself failed to answer (it answers 500 InternalFailure). */
+  onServiceError?: (error: unknown) => void;
   /** Called whenever an execution ends (the CLI uses it to stop waiting). */
   onExecutionEnd?: (execution: { executionArn: string; status: ExecutionStatus }) => void;
 }
@@ -31,159 +34,117 @@ export interface LocalSfnOptions extends LocalRunOptions {
 export interface LocalSfn {
   endpoint: string;
   stateMachineArn: string;
-  /** Resolves when the named execution has ended. */
+  /** Resolves when the named execution, started by this service, has ended. */
   waitFor(executionArn: string): Promise<void>;
   close(): Promise<void>;
 }
 
-class ServiceError extends Error {
-  type: string;
-  constructor(type: string, message: string) {
-    super(message);
-    this.type = type;
+/** How often a running execution checks whether another process stopped it. */
+const STOP_CHECK_MS = 500;
+
+interface LiveRun {
+  abort: () => void;
+  done: Promise<void>;
+  ending?: boolean;
+}
+
+/** Map an aws-local-stepfunctions rejection to an execution status, error name and cause. */
+function outcomeOf(error: Error): Outcome {
+  if (error.name === 'ExecutionAbortedError') return { status: 'ABORTED' };
+  if (error.name === 'ExecutionTimeoutError') {
+    return { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution exceeded its TimeoutSeconds' };
   }
+  const cause = (error.cause as Error | undefined) ?? error;
+  return { status: 'FAILED', error: cause.name, cause: cause.message };
+}
+
+/** Runs executions of the local state machine in this process and records how each one ends. */
+function createRunner(options: LocalSfnOptions, store: ExecutionStore) {
+  const machine = createLocalStateMachine(options);
+  const live = new Map<string, LiveRun>();
+  const end = async (executionArn: string, outcome: Outcome) => {
+    const run = live.get(executionArn);
+    if (!run || run.ending) return;
+    run.ending = true;
+    const record = await store.finish(executionArn, outcome);
+    live.delete(executionArn);
+    if (record) options.onExecutionEnd?.({ executionArn, status: record.status });
+  };
+  /** A StopExecution answered by another process only changes the record: notice it and stop here too. */
+  const watchForStop = (executionArn: string, abort: () => void, done: Promise<void>) => {
+    const timer = setInterval(() => {
+      store.get(executionArn).then(
+        (record) => record && record.status !== 'RUNNING' && abort(),
+        () => {},
+      );
+    }, STOP_CHECK_MS);
+    timer.unref();
+    void done.finally(() => clearInterval(timer));
+  };
+  return {
+    definition: machine.definition,
+    live,
+    run(record: ExecutionRecord) {
+      const run = machine.run(JSON.parse(record.input));
+      const done = run.result.then(
+        (output) => end(record.executionArn, { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) }),
+        (error: Error) => end(record.executionArn, outcomeOf(error)),
+      );
+      live.set(record.executionArn, { abort: run.abort, done });
+      watchForStop(record.executionArn, run.abort, done);
+    },
+    abort(executionArn: string) {
+      live.get(executionArn)?.abort();
+    },
+    /** Ends every running execution as interrupted: the process is going away and cannot finish them. */
+    async interruptAll() {
+      const cause =
+        'The local Step Functions service stopped while this execution was running, so it never finished; start a new execution (a new name or Idempotency-Key).';
+      for (const [executionArn, run] of [...live]) {
+        await end(executionArn, { status: 'FAILED', error: INTERRUPTED, cause });
+        run.abort();
+      }
+    },
+  };
+}
+
+async function executionDirectory(directory: string | undefined) {
+  if (directory) return { path: directory, remove: async () => {} };
+  const path = await mkdtemp(join(tmpdir(), 'local-sfn-'));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
 export async function startLocalSfn(options: LocalSfnOptions): Promise<LocalSfn> {
   const region = options.region ?? 'us-east-1';
   const name = options.stateMachineName ?? 'segment-export';
-  const stateMachineArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
-  const machine = createLocalStateMachine(options);
-  const executions = new Map<string, Execution>();
-
-  const startExecution = (body: { stateMachineArn?: string; name?: string; input?: string }) => {
-    if (body.stateMachineArn !== stateMachineArn) {
-      throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${body.stateMachineArn}'`);
-    }
-    const executionName = body.name ?? crypto.randomUUID();
-    if (!EXECUTION_NAME.test(executionName)) throw new ServiceError('InvalidName', 'Invalid Name');
-    const input = body.input ?? '{}';
-    const executionArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:execution:${name}:${executionName}`;
-    const existing = executions.get(executionArn);
-    if (existing) {
-      // AWS: idempotent only for a running execution with the same input.
-      if (existing.status === 'RUNNING' && existing.input === input) return describeShort(existing);
-      throw new ServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(input);
-    } catch {
-      throw new ServiceError('InvalidExecutionInput', 'Invalid execution input: not JSON');
-    }
-    const run = machine.run(parsed);
-    const execution: Execution = {
-      executionArn,
-      name: executionName,
-      status: 'RUNNING',
-      input,
-      startDate: Date.now() / 1000,
-      abort: run.abort,
-      done: Promise.resolve(),
-    };
-    execution.done = run.result.then(
-      (output) => finish(execution, 'SUCCEEDED', { output: JSON.stringify(output ?? null) }),
-      (error: Error) => finish(execution, ...outcomeOf(error)),
-    );
-    executions.set(executionArn, execution);
-    return describeShort(execution);
+  const directory = await executionDirectory(options.directory);
+  const store = await openExecutionStore(directory.path);
+  const runner = createRunner(options, store);
+  const machine: LocalStateMachineInfo = {
+    arn: `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${name}`,
+    name,
+    definition: JSON.stringify(runner.definition),
+    creationDate: Date.now() / 1000,
+    roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}-local`,
   };
-
-  const finish = (execution: Execution, status: ExecutionStatus, fields: Partial<Execution>) => {
-    if (execution.status !== 'RUNNING') return;
-    Object.assign(execution, { status, stopDate: Date.now() / 1000, ...fields });
-    options.onExecutionEnd?.({ executionArn: execution.executionArn, status });
-  };
-
-  const find = (executionArn: string | undefined): Execution => {
-    const execution = executionArn ? executions.get(executionArn) : undefined;
-    if (!execution) throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
-    return execution;
-  };
-
-  const operations: Record<string, (body: Record<string, unknown>) => unknown> = {
-    StartExecution: (body) => startExecution(body),
-    DescribeExecution: (body) => describeFull(find(body.executionArn as string), stateMachineArn),
-    StopExecution: (body) => {
-      const execution = find(body.executionArn as string);
-      execution.abort();
-      finish(execution, 'ABORTED', { error: body.error as string, cause: body.cause as string });
-      return { stopDate: execution.stopDate };
-    },
-    ListExecutions: (body) => {
-      const filter = body.statusFilter as string | undefined;
-      const list = [...executions.values()]
-        .filter((execution) => !filter || execution.status === filter)
-        .sort((a, b) => b.startDate - a.startDate)
-        .slice(0, (body.maxResults as number) || 100)
-        .map((execution) => {
-          const { input: _i, output: _o, error: _e, cause: _c, ...rest } = describeFull(execution, stateMachineArn);
-          return rest;
-        });
-      return { executions: list };
-    },
-  };
-
-  const server = createServer((req, res) => void handle(req, res, operations));
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const operations = createOperations({ machine, store, run: runner.run, abort: runner.abort });
+  const server = createServer((req, res) => void handleJsonRequest(req, res, operations, options.onServiceError));
+  const endpoint = await listen(server, { name: 'Step Functions', port: options.port }).catch(async (error) => {
+    store.close();
+    await directory.remove();
+    throw error;
+  });
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stateMachineArn,
+    endpoint,
+    stateMachineArn: machine.arn,
     waitFor: async (executionArn) => {
-      await find(executionArn).done;
+      await runner.live.get(executionArn)?.done;
     },
     close: async () => {
-      for (const execution of executions.values()) {
-        if (execution.status === 'RUNNING') {
-          execution.abort();
-          finish(execution, 'ABORTED', { cause: 'local Step Functions service stopped' });
-        }
-      }
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runner.interruptAll();
+      store.close();
+      await closeServer(server);
+      await directory.remove();
     },
   };
-}
-
-/** Map an aws-local-stepfunctions rejection to an execution status, error name and cause. */
-function outcomeOf(error: Error): [ExecutionStatus, Partial<Execution>] {
-  if (error.name === 'ExecutionAbortedError') return ['ABORTED', {}];
-  if (error.name === 'ExecutionTimeoutError') {
-    return ['TIMED_OUT', { error: 'States.Timeout', cause: 'The execution exceeded its TimeoutSeconds' }];
-  }
-  const cause = (error.cause as Error | undefined) ?? error;
-  return ['FAILED', { error: cause.name, cause: cause.message }];
-}
-
-function describeShort(execution: Execution) {
-  return { executionArn: execution.executionArn, startDate: execution.startDate };
-}
-
-function describeFull(execution: Execution, stateMachineArn: string) {
-  const { abort: _a, done: _d, ...rest } = execution;
-  return { ...rest, stateMachineArn };
-}
-
-async function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
-  operations: Record<string, (body: Record<string, unknown>) => unknown>,
-): Promise<void> {
-  const target = String(req.headers['x-amz-target'] ?? '');
-  const operation = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const send = (status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
-    res.end(JSON.stringify(body));
-  };
-  try {
-    const fn = operations[operation];
-    if (!fn) throw new ServiceError('UnknownOperationException', `Unsupported operation: ${operation || target}`);
-    const text = Buffer.concat(chunks).toString('utf8');
-    send(200, fn(text ? JSON.parse(text) : {}));
-  } catch (error) {
-    const type = error instanceof ServiceError ? error.type : 'InternalFailure';
-    send(error instanceof ServiceError ? 400 : 500, { __type: type, message: (error as Error).message });
-  }
 }

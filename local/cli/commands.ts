@@ -15,9 +15,12 @@ import { startTencentEmulator } from '../emulators/tencent.ts';
 import { startHttpApi, toHttpApiEvent } from '../http-api.ts';
 import { type LocalRuntime, startLocalRuntime, tencentEmulatorEnv } from '../runtime.ts';
 import { type Flags, integerFlag, portFlag, UsageError } from './args.ts';
+import { apiRoutes, growingIoLines, serveLines, tencentLines } from './endpoints.ts';
+import { interruptedLine, unlessInterrupted } from './interrupt.ts';
 import { createProgressReporter, formatBytes } from './progress.ts';
 
 export const DATA_DIR = '.local/s3';
+export const SFN_DIR = '.local/sfn';
 
 /** The built-in demo segment: 200,000 users over three files, one with BOM + CRLF, one gzip-encoded. */
 export const DEMO = {
@@ -83,17 +86,18 @@ export async function runExport(flags: Flags, env: Env): Promise<number> {
   const runtime = await startLocalRuntime({
     env: runEnv,
     dataDir: DATA_DIR,
+    sfnDir: SFN_DIR,
     growingio: demo ? DEMO.growingio : undefined,
     tencent: false,
     logger: cliLogger(env),
     onPoll: reporter.poll,
     onCopyProgress: reporter.copy,
   });
-  const interrupted = () => void runtime.close().finally(() => process.exit(130));
-  process.once('SIGINT', interrupted);
-  try {
+  let exportId: string | undefined;
+  const work = async () => {
     describeSetup(runtime, env);
     const started = (await runtime.handlers.startExport(request, localContext('startExport'))) as StartedExport;
+    exportId = started.exportId;
     process.stderr.write(`export ${started.exportId} started\n`);
     await runtime.sfn.waitFor(started.executionArn);
     reporter.finish();
@@ -108,8 +112,13 @@ export async function runExport(flags: Flags, env: Env): Promise<number> {
     const manifest = JSON.parse(out.output ?? '{}');
     printManifest(manifest, runtime, flags.json === true);
     return 0;
+  };
+  try {
+    const outcome = await unlessInterrupted(work());
+    if ('value' in outcome) return outcome.value;
+    process.stderr.write(`\n${interruptedLine(exportId, outcome.signal)}\n`);
+    return 130;
   } finally {
-    process.off('SIGINT', interrupted);
     await runtime.close();
   }
 }
@@ -200,42 +209,19 @@ function printListing(body: { list: Array<Record<string, unknown>>; page_info: R
 
 export async function runServe(flags: Flags, env: Env): Promise<number> {
   const port = portFlag(flags, 'port', 3000);
-  const runtime = await startLocalRuntime({ env, dataDir: DATA_DIR, logger: cliLogger(env, 'info') });
-  let api: Awaited<ReturnType<typeof startHttpApi>>;
+  const logger = cliLogger(env, 'info');
+  const api = await startHttpApi({ port, onError: (error) => logger.error('request failed', { error }) });
+  let runtime: LocalRuntime;
   try {
-    api = await startHttpApi(
-      [
-        { method: 'POST', path: '/exports', functionName: 'startExport', handler: runtime.handlers.startExport },
-        { method: 'GET', path: '/exports/{exportId}', functionName: 'getExport', handler: runtime.handlers.getExport },
-        {
-          method: 'GET',
-          path: '/audience-files',
-          functionName: 'listAudienceFiles',
-          handler: runtime.handlers.listAudienceFiles,
-        },
-      ],
-      { port },
-    );
+    // Location and statusUrl name this server, whatever Host header a client sends.
+    const apiEnv = { ...env, API_BASE_URL: env.API_BASE_URL?.trim() || api.url };
+    runtime = await startLocalRuntime({ env: apiEnv, dataDir: DATA_DIR, sfnDir: SFN_DIR, logger });
   } catch (error) {
-    await runtime.close();
+    await api.close();
     throw error;
   }
-  process.stderr.write(
-    `${[
-      `audience-pipeline API on ${api.url}`,
-      '  POST /exports   GET /exports/{exportId}   GET /audience-files',
-      runtime.growingio
-        ? `  GrowingIO emulator ${runtime.growingio.url}`
-        : `  GrowingIO ${runtime.config.GROWINGIO_BASE_URL}`,
-      runtime.tencent ? `  Tencent emulator ${runtime.tencent.url}` : `  Tencent ${runtime.config.TENCENT_BASE_URL}`,
-      runtime.s3
-        ? `  embedded S3 ${runtime.s3.endpoint} (bucket ${runtime.config.EXPORT_BUCKET}, data in ${DATA_DIR})`
-        : '',
-      'Ctrl-C stops everything.',
-    ]
-      .filter(Boolean)
-      .join('\n')}\n`,
-  );
+  api.setRoutes(apiRoutes(runtime));
+  process.stderr.write(`${serveLines(runtime, api.url, { s3: DATA_DIR, sfn: SFN_DIR }).join('\n')}\n`);
   return await untilInterrupted(async () => {
     await api.close();
     await runtime.close();
@@ -249,13 +235,7 @@ export async function runEmulate(flags: Flags): Promise<number> {
     throw error;
   });
   process.stderr.write(
-    `${[
-      `GrowingIO emulator: ${growingio.url} (Authorization: ${growingio.token}; downloads on ${growingio.downloadHost})`,
-      `  export GROWINGIO_BASE_URL=${growingio.url} GROWINGIO_DOWNLOAD_HOSTS=http://${growingio.downloadHost}`,
-      `Tencent emulator:   ${tencent.url} (access_token ${tencent.accessToken})`,
-      `  export TENCENT_BASE_URL=${tencent.url}`,
-      'Ctrl-C stops them.',
-    ].join('\n')}\n`,
+    `${[...growingIoLines(growingio), ...tencentLines(tencent), 'Ctrl-C stops them.'].join('\n')}\n`,
   );
   return await untilInterrupted(async () => {
     await growingio.close();

@@ -1,6 +1,7 @@
 // Signed download links of the GrowingIO emulator and the file downloads behind them (ranges, versions, faults).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { safeDecode } from '../servers.ts';
 import { serveCsvFile } from './csv-serve.ts';
 import { type Answer, type FileState, type Job, type LinkSet, type State, send, xmlError } from './growingio-state.ts';
 
@@ -81,11 +82,13 @@ export async function handleDownload(
   const checked = checkLink(s, url, match);
   if ('status' in checked) return send(res, checked);
   const { job, index } = checked;
+  const name = safeDecode(match[3]!);
+  if (name === undefined) return send(res, { status: 400, body: xmlError('InvalidURI', 'Could not parse the URI.') });
   const links = job.links;
   const faultable = links?.faultable && links.signs.includes(checked.sign);
   const file = currentFile(s, index, job.columns);
   await serveCsvFile(res, file.spec, job.columns, {
-    name: decodeURIComponent(match[3]!),
+    name,
     etag: file.etag,
     lastModified: file.lastModified,
     request: req.headers,

@@ -1,7 +1,7 @@
 // A local GrowingIO segment-export server (API + signed CSV downloads) that follows the seed, faults included.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../servers.ts';
 import { describeCsv } from './csv-generator.ts';
 import { currentFile, handleDownload, initialFileStates, issueLinks } from './growingio-downloads.ts';
 import {
@@ -171,8 +171,7 @@ export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions =
   };
   s.fileStates = initialFileStates(s);
   const server = createServer((req, res) => route(s, req, res));
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = Number(new URL(await listen(server, { name: 'GrowingIO emulator', port: options.port })).port);
   s.origin = `http://127.0.0.1:${port}`;
   return {
     url: s.origin,

@@ -1,7 +1,7 @@
 // Tencent Marketing API emulator: files listing (v1.3/v3.0), audience writes, OAuth, faults and quotas.
 // Written from UPSTREAMS.md and the seed; shares no code with the client it checks.
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../../servers.ts';
 import type { StatusName } from './data.ts';
 import type { ProcessingMode } from './files.ts';
 import { Gate, type Quotas, type RemainingHeader, type ReplayCodes, type TencentFaults } from './gate.ts';
@@ -75,8 +75,7 @@ export async function startTencentEmulator(options: TencentEmulatorOptions = {})
       if (!response.headersSent) response.writeHead(500).end('{"message":"emulator error"}');
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = Number(new URL(await listen(server, { name: 'Tencent emulator', port: options.port })).port);
 
   return {
     url: `http://127.0.0.1:${port}`,
