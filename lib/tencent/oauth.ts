@@ -1,8 +1,8 @@
 // Access-token manager for the Marketing API: refresh through GET {base}/oauth/token, single flight, write-back hook.
 // Never logs or returns a token in an error: every message is redacted of the secrets it could contain.
-import { AppError } from '../errors.ts';
+import { AppError, TencentTokenWriteBackFailed } from '../errors.ts';
 import type { Fetch } from '../http.ts';
-import { businessError, httpError, TencentTokenWriteBackFailed, transportError } from './call-errors.ts';
+import { businessError, httpError, transportError } from './call-errors.ts';
 import { lenientNumber, lenientString } from './items.ts';
 
 export interface TokenSet {
