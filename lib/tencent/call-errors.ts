@@ -69,7 +69,7 @@ function failed(
   const after = retryAfterMs !== undefined ? { retryAfterMs } : {};
   if (kind === 'per-day') {
     const hours = ((retryAfterMs ?? 0) / 3_600_000).toFixed(1);
-    const message = `${what}: the app's daily request limit for this call is used up; not retried, try again in about ${hours} h (reset time assumed, see TENCENT_DAILY_RETRY_AFTER_SECONDS)`;
+    const message = `${what}: per-day limit: the app's daily request quota for this call is used up; not retried, try again in about ${hours} h (reset time assumed, see TENCENT_DAILY_RETRY_AFTER_SECONDS)`;
     return new TencentQuotaExhausted(message, options({ retryable: false, ...after }));
   }
   if (kind === 'per-minute' || kind === 'app-limit' || kind === 'per-second' || kind === 'busy') {

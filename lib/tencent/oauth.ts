@@ -41,6 +41,8 @@ export interface TokenSource {
   refresh(stale?: string, signal?: AbortSignal): Promise<string>;
   /** Secrets to redact anywhere (current tokens, client secret). */
   secrets(): string[];
+  /** The tokens in use now (to tell whether stored ones are older or newer). */
+  current(): { accessToken?: string; refreshToken: string };
 }
 
 export const OAUTH_PATH = '/oauth/token';
@@ -87,6 +89,10 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
     },
     refresh,
     secrets,
+    current: () => ({
+      refreshToken: state.tokens.refreshToken,
+      ...(state.tokens.accessToken ? { accessToken: state.tokens.accessToken } : {}),
+    }),
   };
 }
 
