@@ -54,8 +54,11 @@ export function businessError(code: number, body: Record<string, unknown>, conte
       const Class = info.kind === 'busy' ? TencentUnavailable : TencentRateLimited;
       return new Class(`${what}; retry later`, options({ retryable: true, retryAfterMs: decision.delayMs }));
     }
-    default:
-      return failed(what, info.kind, decision.retryAfterMs, options);
+    default: {
+      const spent = (context.attempt ?? 1) >= (context.maxAttempts ?? 4) && (context.attempt ?? 1) > 1;
+      const tried = spent ? `${what} (gave up after ${context.attempt} attempts)` : what;
+      return failed(tried, info.kind, decision.retryAfterMs, options);
+    }
   }
 }
 
