@@ -177,7 +177,11 @@ async function exchange(options: AudienceClientOptions, operation: string, reque
     if (second || !(expired || decision.action === 'fresh')) throw error;
     if (expired) token = await options.tokenSource!.refresh(token, options.signal);
     // A one-shot body cannot be sent again: the caller retries with a new stream (the token is fresh now).
-    if (!request.replayable) throw Object.assign(error, { retryable: true, retryAfterMs: 0 });
+    if (!request.replayable) {
+      error.retryable = true;
+      error.retryAfterMs = 0;
+      throw error;
+    }
     second = true;
   }
 }

@@ -1,6 +1,6 @@
 // Client for GET /{v1.3|v3.0}/custom_audience_files/get: auth params per attempt, one code table for every retry
 // decision (error-codes.ts via call-errors.ts), the caller's deadline, token refresh on 11000, X-RateLimit-Remaining.
-import { HttpTimeout, TencentApiError, TencentAuthError, TencentTimeout } from '../errors.ts';
+import { AppError, HttpTimeout, TencentApiError, TencentAuthError, TencentTimeout } from '../errors.ts';
 import { type Fetch, fetchOnce, parseRetryAfter } from '../http.ts';
 import { type Logger, redactText, redactUrl, silentLogger } from '../log.ts';
 import { anySignal, type Clock, systemClock, withRetry } from '../retry.ts';
@@ -82,20 +82,14 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
   return {
     getAudienceFiles(query, callSignal) {
       const signal = anySignal(options.signal, callSignal);
-      let refreshed = false;
+      const state = { refreshed: false };
       return withRetry(
         async (attemptNumber) => {
           const token = await tokens.get(signal);
           try {
             return await attempt({ options, clock, query, signal, token, attemptNumber, policy });
           } catch (error) {
-            // An expired token with refresh credentials: refresh once (single flight), then try again at once.
-            if (!refreshed && options.tokenSource && isExpired(error)) {
-              refreshed = true;
-              logger.addSecret(await tokens.refresh(token, signal));
-              logger.info('tencent access token refreshed after 11000');
-              Object.assign(error, { retryable: true, retryAfterMs: 0 });
-            }
+            await afterFailure(error, { options, clock, tokens, logger, token, signal, state });
             throw error;
           }
         },
@@ -122,6 +116,37 @@ function tokenProvider(options: TencentClientOptions, logger: Logger) {
     refresh: (stale: string, signal?: AbortSignal) => source!.refresh(stale, signal),
     secrets: (token: string) => [token, ...(source?.secrets() ?? [])],
   };
+}
+
+interface Failure {
+  options: TencentClientOptions;
+  clock: Clock;
+  tokens: ReturnType<typeof tokenProvider>;
+  logger: Logger;
+  token: string;
+  signal: AbortSignal | undefined;
+  state: { refreshed: boolean };
+}
+
+/**
+ * Adjusts a failed attempt's retry hint before withRetry sees it: an expired token with refresh credentials is
+ * refreshed once (single flight) and retried at once; any wait (e.g. an HTTP Retry-After) longer than the time left
+ * before the deadline is not taken: the error goes back with its Retry-After instead.
+ */
+async function afterFailure(error: unknown, failure: Failure): Promise<void> {
+  const { options, tokens, logger, state } = failure;
+  if (!state.refreshed && options.tokenSource && isExpired(error)) {
+    state.refreshed = true;
+    logger.addSecret(await tokens.refresh(failure.token, failure.signal));
+    logger.info('tencent access token refreshed after 11000');
+    error.retryable = true;
+    error.retryAfterMs = 0;
+    return;
+  }
+  const left = options.deadlineAt === undefined ? undefined : options.deadlineAt - failure.clock.now();
+  if (error instanceof AppError && error.retryable && left !== undefined && (error.retryAfterMs ?? 0) > left) {
+    error.retryable = false;
+  }
 }
 
 function isExpired(error: unknown): error is TencentAuthError {

@@ -198,3 +198,38 @@ describe('X-RateLimit-Remaining before a scan', () => {
     }
   });
 });
+
+describe('HTTP answers and the API version', () => {
+  it('an HTTP 429 whose Retry-After exceeds the time left is answered 503 at once with that Retry-After', async () => {
+    emulator.setFaults({ httpOnce: [{ status: 429, retryAfter: '30' }] });
+    const { status, body, headers, calls } = await list({ account_id: String(SMALL) }, { remainingMs: 10_000 });
+    expect(status).toBe(503);
+    expect(calls).toBe(1);
+    expect(clock.sleeps).toEqual([]);
+    expect(body.error).toBe('TencentRateLimited');
+    expect(headers['retry-after']).toBe('30');
+  });
+
+  it('an HTTP 429 whose Retry-After fits is waited out', async () => {
+    emulator.setFaults({ httpOnce: [{ status: 429, retryAfter: '2' }] });
+    const { status, calls } = await list({ account_id: String(SMALL) });
+    expect(status).toBe(200);
+    expect(calls).toBe(2);
+    expect(clock.sleeps).toEqual([2000]);
+  });
+
+  it('TENCENT_API_VERSION=v3.0 calls the v3.0 endpoint and answers documented status names', async () => {
+    const v3 = '/v3.0/custom_audience_files/get';
+    const before = emulator.stats().byPath[v3] ?? 0;
+    const numeric = 10_002; // numbers on v1.3
+    const query = { account_id: String(numeric), page_size: '50', fields: 'process_status' };
+    const v13 = await list(query);
+    expect(v13.body.list.every((item: { process_status: unknown }) => typeof item.process_status === 'number')).toBe(
+      true,
+    );
+    const { status, body } = await list(query, { env: { TENCENT_API_VERSION: 'v3.0' } });
+    expect(status).toBe(200);
+    expect(emulator.stats().byPath[v3]! - before).toBe(1);
+    for (const item of body.list) expect(['PENDING', 'PROCESSING', 'SUCCESS', 'ERROR']).toContain(item.process_status);
+  });
+});
