@@ -94,6 +94,20 @@ describe('token refresh', () => {
     }
   });
 
+  it('a refresh Tencent refuses is a 502 naming oauth/token and its code, with no secret in it', async () => {
+    const refreshToken = 'rt-not-the-current-one-123';
+    const { status, body, text } = await httpGet(handler({ TENCENT_REFRESH_TOKEN: refreshToken }), '/audience-files', {
+      account_id: String(ACCOUNT),
+    });
+    expect(status).toBe(502);
+    expect(body).toMatchObject({ error: 'TencentAuthError', code: 11010 });
+    expect(body.message).toContain('oauth/token');
+    for (const secret of [refreshToken, emulator.clientSecret]) {
+      expect(text).not.toContain(secret);
+      expect(lines.join('\n')).not.toContain(secret);
+    }
+  });
+
   it('without refresh credentials an expired token stays a 502 auth error', async () => {
     const { status, body } = await httpGet(
       handler({ TENCENT_CLIENT_ID: '', TENCENT_CLIENT_SECRET: '', TENCENT_REFRESH_TOKEN: '' }),
