@@ -142,7 +142,8 @@ function printManifest(manifest: Manifest, runtime: LocalRuntime, json: boolean)
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-export async function runAudienceFiles(flags: Flags, env: Env): Promise<number> {
+/** The listing's query string from the command's flags (the same parameters the HTTP API takes). */
+function listingQuery(flags: Flags): URLSearchParams {
   const accountId = flags['account-id'];
   if (!accountId) throw new UsageError('audience-files needs --account-id');
   const query = new URLSearchParams({ account_id: accountId });
@@ -156,6 +157,11 @@ export async function runAudienceFiles(flags: Flags, env: Env): Promise<number> 
     const value = flags[flag];
     if (value !== undefined) query.set(param, value);
   }
+  return query;
+}
+
+export async function runAudienceFiles(flags: Flags, env: Env): Promise<number> {
+  const query = listingQuery(flags);
   const real = realServices(env);
   const emulator = real.tencent ? undefined : await startTencentEmulator();
   // Paging snapshots outlive this process: with no S3 settings they go to the embedded S3 (as `export` does).
@@ -181,21 +187,10 @@ export async function runAudienceFiles(flags: Flags, env: Env): Promise<number> 
       { method: 'GET', url: `/audience-files?${query}` },
       { method: 'GET', path: '/audience-files' },
     );
-    const result = (await handler(
-      event,
-      localContext('listAudienceFiles', 30_000),
-    )) as APIGatewayProxyStructuredResultV2;
+    const context = localContext('listAudienceFiles', 30_000);
+    const result = (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
     const body = JSON.parse(String(result.body));
-    if (result.statusCode !== 200) {
-      const details = (body.errors ?? []).map(
-        (e: { field?: string; message: string }) => `${e.field ? `${e.field}: ` : ''}${e.message}`,
-      );
-      const extra = [body.code && `code ${body.code}`, body.traceId && `trace ${body.traceId}`].filter(Boolean);
-      process.stderr.write(
-        `audience-files: HTTP ${result.statusCode} ${body.message}${details.length ? ` (${details.join('; ')})` : ''}${extra.length ? ` [${extra.join(', ')}]` : ''}\n`,
-      );
-      return result.statusCode === 400 ? 2 : 1;
-    }
+    if (result.statusCode !== 200) return printFailure(result.statusCode ?? 500, body);
     if (flags.json === true) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     else printListing(body, flags.fields !== undefined);
     return 0;
@@ -203,6 +198,19 @@ export async function runAudienceFiles(flags: Flags, env: Env): Promise<number> 
     await emulator?.close();
     await s3?.close();
   }
+}
+
+/** One stderr line for a refused listing; exit 2 for the caller's mistakes (400), 1 otherwise. */
+function printFailure(
+  status: number,
+  body: { message?: string; errors?: Array<{ field?: string; message: string }>; code?: number; traceId?: string },
+): number {
+  const details = (body.errors ?? []).map((e) => `${e.field ? `${e.field}: ` : ''}${e.message}`);
+  const extra = [body.code && `code ${body.code}`, body.traceId && `trace ${body.traceId}`].filter(Boolean);
+  process.stderr.write(
+    `audience-files: HTTP ${status} ${body.message}${details.length ? ` (${details.join('; ')})` : ''}${extra.length ? ` [${extra.join(', ')}]` : ''}\n`,
+  );
+  return status === 400 ? 2 : 1;
 }
 
 async function startSnapshotS3() {
