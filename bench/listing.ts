@@ -152,7 +152,7 @@ function summarize(
         ? 'No concurrency tried reached 3× the sequential speed.'
         : `The lowest concurrency reaching 3× is ${enough}${enough > concurrency ? ` — above the default ${concurrency}: consider raising TENCENT_SCAN_CONCURRENCY` : ` (the default is ${concurrency})`}.`,
       'Throughput rows run unthrottled (the emulator limit raised); the last row keeps its default 100 requests/s, ' +
-        'where 11008 answers make the client back off, so a real account quota caps what concurrency can buy.',
+        'where 11016 answers make the client wait for the next second, so a real account quota caps what concurrency can buy.',
     ],
   };
 }

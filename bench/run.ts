@@ -1,15 +1,17 @@
-// `npm run bench [-- copy|listing|cold-start|polling|hash|audience …]`: runs the benchmarks and writes bench/RESULTS.md.
+// `npm run bench [-- copy|listing|paging|cold-start|polling|hash|audience …]`: runs the benchmarks and writes bench/RESULTS.md.
 import { runAudienceBench } from './audience.ts';
 import { runColdStartBench } from './cold-start.ts';
 import { runCopyBench } from './copy.ts';
 import { runHashBench } from './hash.ts';
 import { runListingBench } from './listing.ts';
+import { runPagingBench } from './paging.ts';
 import { runPollingBench } from './polling.ts';
 import { type BenchResult, fmt, progress, RESULTS_PATH, renderSection, writeResults } from './results.ts';
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   copy: runCopyBench,
   listing: runListingBench,
+  paging: runPagingBench,
   'cold-start': runColdStartBench,
   polling: runPollingBench,
   hash: runHashBench,

@@ -47,6 +47,28 @@ const schema = z
     TENCENT_ACCESS_TOKEN: optionalString,
     TENCENT_ACCESS_TOKEN_PARAMETER: optionalString,
     TENCENT_MAX_SCAN_PAGES: positiveInt(200, 10_000),
+    // Token refresh (README "Tencent token refresh"): each a plain value or the name of an SSM SecureString.
+    TENCENT_CLIENT_ID: optionalString,
+    TENCENT_CLIENT_ID_PARAMETER: optionalString,
+    TENCENT_CLIENT_SECRET: optionalString,
+    TENCENT_CLIENT_SECRET_PARAMETER: optionalString,
+    TENCENT_REFRESH_TOKEN: optionalString,
+    TENCENT_REFRESH_TOKEN_PARAMETER: optionalString,
+    TENCENT_API_VERSION: optionalString.pipe(z.enum(['v1.3', 'v3.0'], mustBe('v1.3 or v3.0')).default('v1.3')),
+    /** Seconds to wait after an 11018 (per-day limit); unset ⇒ until the next midnight GMT+8 (an assumption). */
+    TENCENT_DAILY_RETRY_AFTER_SECONDS: optionalString
+      .transform((value) => (value === undefined ? undefined : Number(value)))
+      .pipe(
+        z
+          .int(mustBe('a whole number'))
+          .min(1, 'must be between 1 and 604800')
+          .max(604_800, 'must be between 1 and 604800')
+          .optional(),
+      ),
+    TENCENT_SNAPSHOT_SECONDS: positiveInt(300, 86_400),
+    TENCENT_SNAPSHOT_PREFIX: optionalString
+      .transform((value) => `${(value ?? 'audience-file-snapshots').replace(/^\/+|\/+$/g, '')}/`)
+      .superRefine(refusedWhen(keyPrefixProblem)),
     TENCENT_SCAN_CONCURRENCY: positiveInt(4, 32),
     /** Set by Lambda itself; locally defaults to us-east-1 for the SDK clients. */
     AWS_REGION: optionalString.transform((value) => value ?? 'us-east-1'),
@@ -100,7 +122,12 @@ export function requireSettings<K extends keyof Config>(
 
 /** The secret values present in the configuration, for the logger to redact. */
 export function configSecrets(config: Config): string[] {
-  return [config.GROWINGIO_TOKEN, config.TENCENT_ACCESS_TOKEN].filter((value): value is string => !!value);
+  return [
+    config.GROWINGIO_TOKEN,
+    config.TENCENT_ACCESS_TOKEN,
+    config.TENCENT_CLIENT_SECRET,
+    config.TENCENT_REFRESH_TOKEN,
+  ].filter((value): value is string => !!value);
 }
 
 /** Whether the environment sets a variable (non-blank): "given" as opposed to left to its default. */

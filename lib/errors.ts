@@ -143,7 +143,7 @@ export class TencentAuthError extends UpstreamError {
 }
 
 export class TencentRateLimited extends UpstreamError {
-  static override readonly transient = true;
+  static override readonly transient: boolean = true;
   override name = 'TencentRateLimited';
   override statusCode = 503;
 }
@@ -156,6 +156,38 @@ export class TencentUnavailable extends UpstreamError {
   static override readonly transient = true;
   override name = 'TencentUnavailable';
   override statusCode = 503;
+}
+
+/** The per-day limit (11018): never retried; `retryAfterMs` says when the quota is assumed to reset. */
+export class TencentQuotaExhausted extends TencentRateLimited {
+  static override readonly transient: boolean = false;
+  override name = 'TencentQuotaExhausted';
+}
+
+/** A filtered scan needs more upstream calls than X-RateLimit-Remaining allows: refused before it half-runs. */
+export class TencentQuotaInsufficient extends TencentRateLimited {
+  static override readonly transient: boolean = false;
+  override name = 'TencentQuotaInsufficient';
+}
+
+/** An upload larger than the configured limit (Tencent: 100 MB zipped); refused before or while sending. */
+export class TencentFileTooLarge extends TencentApiError {
+  override name = 'TencentFileTooLarge';
+  override statusCode = 413;
+}
+
+/** New tokens were issued but could not be written back (e.g. SSM); they stay in memory for this container. */
+export class TencentTokenWriteBackFailed extends AppError {
+  override name = 'TencentTokenWriteBackFailed';
+  override statusCode = 502;
+  override expose = true;
+}
+
+/** A paging snapshot that does not exist (any more) or belongs to another account. */
+export class SnapshotGone extends AppError {
+  override name = 'SnapshotGone';
+  override statusCode = 410;
+  override expose = true;
 }
 
 /** Writing or cleaning up export objects in S3 failed (after the SDK's own retries). */

@@ -146,7 +146,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const handlers = {
       startExport: createStartExport({ config, sfn: sfnClient, logger }),
       getExport: createGetExport({ config, sfn: sfnClient, logger }),
-      listAudienceFiles: createListAudienceFiles({ config, logger }),
+      listAudienceFiles: createListAudienceFiles({ config, logger, s3: s3Client }),
     };
     return { config, growingio, tencent, s3, s3Client, sfn, sfnClient, handlers, close: () => closeAll(closers) };
   } catch (error) {

@@ -28,12 +28,12 @@ export function errorResponse(error: unknown, requestId?: string): HttpResult {
     });
   }
   if (error instanceof AppError && error.expose) {
-    const headers: Record<string, string> = {};
-    const retryAfter = error.details.retryAfterSeconds;
-    if (typeof retryAfter === 'number') headers['retry-after'] = String(Math.ceil(retryAfter));
+    const retryAfter = retryAfterSeconds(error);
+    const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) };
+    const body = { message: error.message, errors: error.errors, ...error.details, error: error.name };
     return jsonResponse(
       error.statusCode,
-      { message: error.message, errors: error.errors, ...error.details, error: error.name },
+      retryAfter === undefined ? body : { ...body, retryAfterSeconds: retryAfter },
       headers,
     );
   }
@@ -42,6 +42,17 @@ export function errorResponse(error: unknown, requestId?: string): HttpResult {
     errors: [],
     ...(requestId ? { requestId } : {}),
   });
+}
+
+/**
+ * Whole seconds for a Retry-After header on a 429/503: from `retryAfterMs` (when the upstream's window or quota
+ * reopens), else a `retryAfterSeconds` detail; at least 1. Undefined for other statuses or without a hint.
+ */
+export function retryAfterSeconds(error: AppError): number | undefined {
+  if (error.statusCode !== 503 && error.statusCode !== 429) return undefined;
+  const detail = error.details.retryAfterSeconds;
+  const ms = error.retryAfterMs ?? (typeof detail === 'number' ? detail * 1000 : undefined);
+  return ms === undefined ? undefined : Math.max(1, Math.ceil(ms / 1000));
 }
 
 /** Last middleware of every HTTP handler: logs (redacted) and answers; never lets a stack reach the caller. */

@@ -1,7 +1,6 @@
 // Input checks for the audience write calls: every problem names its field; nothing is sent when one fails.
-import { BadRequest, type FieldError } from '../errors.ts';
+import { BadRequest, type FieldError, TencentFileTooLarge } from '../errors.ts';
 import type { AudienceFileUpload, NewAudience } from './audiences.ts';
-import { TencentFileTooLarge, withHint } from './call-errors.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text).byteLength;
 
@@ -36,11 +35,6 @@ export function checkUpload(input: AudienceFileUpload, maxFileBytes: number): vo
     errors.push({ field: 'fileName', message: 'must be a plain file name' });
   fail(errors);
   if (input.fileSize !== undefined && input.fileSize > maxFileBytes) {
-    throw withHint(
-      new TencentFileTooLarge(`file of ${input.fileSize} bytes exceeds the ${maxFileBytes}-byte limit; split it`),
-      {
-        retryable: false,
-      },
-    );
+    throw new TencentFileTooLarge(`file of ${input.fileSize} bytes exceeds the ${maxFileBytes}-byte limit; split it`);
   }
 }

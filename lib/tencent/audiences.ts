@@ -1,17 +1,12 @@
 // Write client for custom audiences: custom_audiences/add, custom_audience_files/add (streamed multipart) and
 // the processing poll through custom_audience_files/get. One attempt per call (plus one token refresh or one
 // fresh nonce when the body can be re-read); the typed errors carry `retryable`/`retryAfterMs` for the caller.
+
+import { TencentFileTooLarge } from '../errors.ts';
 import type { Fetch } from '../http.ts';
 import { checkAudience, checkUpload } from './audience-input.ts';
 import { authParams, createNonce } from './auth.ts';
-import {
-  businessError,
-  type HintedError,
-  httpError,
-  TencentFileTooLarge,
-  transportError,
-  withHint,
-} from './call-errors.ts';
+import { businessError, type HintedError, httpError, transportError } from './call-errors.ts';
 import { DEFAULT_REPLAY_CODES, retryDecision, serverNowMs } from './error-codes.ts';
 import { lenientNumber, parseAudienceFile } from './items.ts';
 import { FileSizeError, multipartBody } from './multipart.ts';
@@ -182,7 +177,11 @@ async function exchange(options: AudienceClientOptions, operation: string, reque
     if (second || !(expired || decision.action === 'fresh')) throw error;
     if (expired) token = await options.tokenSource!.refresh(token, options.signal);
     // A one-shot body cannot be sent again: the caller retries with a new stream (the token is fresh now).
-    if (!request.replayable) throw withHint(error, { retryable: true, retryAfterMs: 0 });
+    if (!request.replayable) {
+      error.retryable = true;
+      error.retryAfterMs = 0;
+      throw error;
+    }
     second = true;
   }
 }
@@ -223,9 +222,7 @@ async function attempt(
 function sizeError(error: unknown): HintedError | undefined {
   for (let cause = error; cause instanceof Error; cause = cause.cause) {
     if (cause instanceof FileSizeError) {
-      return withHint(new TencentFileTooLarge(`Tencent custom_audience_files/add refused locally: ${cause.message}`), {
-        retryable: false,
-      });
+      return new TencentFileTooLarge(`Tencent custom_audience_files/add refused locally: ${cause.message}`);
     }
   }
   return undefined;

@@ -1,9 +1,11 @@
 // Listing with filtering: push id conditions upstream, pass pages through when nothing else filters, else scan.
-import { QueryTooBroad } from '../errors.ts';
+import { BadRequest, QueryTooBroad, TencentQuotaInsufficient } from '../errors.ts';
+import type { Logger } from '../log.ts';
 import { throwIfAborted } from '../retry.ts';
 import type { FilesQuery, TencentClient } from './client.ts';
 import { type Condition, compareFiles, matchesAll } from './filter.ts';
 import { projectFile } from './items.ts';
+import type { SnapshotKeeper } from './snapshots.ts';
 import type { AudienceFile, FileField, PageInfo } from './types.ts';
 
 /** Upstream page size while scanning: the API's maximum, so a scan needs as few calls as possible. */
@@ -17,6 +19,8 @@ export interface ListingQuery {
   pageSize: number;
   fields?: readonly FileField[];
   filtering: readonly Condition[];
+  /** Answer from this paging snapshot (page_info.snapshot_id of an earlier scan), with no upstream call. */
+  snapshotId?: string;
 }
 
 export interface ScanLimits {
@@ -28,11 +32,17 @@ export interface ScanLimits {
 
 export interface Listing {
   list: Array<Partial<AudienceFile>>;
-  page_info: PageInfo;
+  page_info: PageInfo & { snapshot_id?: string };
+}
+
+export interface ListingDeps {
+  /** Where scans keep their result for later pages; absent ⇒ no snapshot_id in answers. */
+  snapshots?: SnapshotKeeper | undefined;
+  logger?: Logger | undefined;
 }
 
 export interface ListingStats {
-  mode: 'pass-through' | 'scan';
+  mode: 'pass-through' | 'scan' | 'snapshot';
   upstreamPages: number;
   traceIds: string[];
 }
@@ -73,14 +83,59 @@ export async function listAudienceFiles(
   query: ListingQuery,
   limits: ScanLimits,
   signal?: AbortSignal,
+  deps: ListingDeps = {},
 ): Promise<{ listing: Listing; stats: ListingStats }> {
+  if (query.snapshotId !== undefined) return fromSnapshot(query, query.snapshotId, deps.snapshots);
   const { upstream, local } = planQuery(query);
   throwIfAborted(signal);
   if (local.length === 0) return passThrough(client, query, upstream, signal);
   const { files, stats } = await scanAll(client, upstream, limits, signal);
   const matched = files.filter((file) => matchesAll(file, local)).sort(compareFiles);
-  const { items, page_info } = paginate(matched, query.page, query.pageSize);
-  return { listing: { list: items.map((file) => projectFile(file, query.fields)), page_info }, stats };
+  const snapshotId = await keep(deps, query.accountId, matched);
+  return { listing: pageOf(matched, query, snapshotId), stats };
+}
+
+function pageOf(files: readonly AudienceFile[], query: ListingQuery, snapshotId?: string): Listing {
+  const { items, page_info } = paginate(files, query.page, query.pageSize);
+  const info = snapshotId === undefined ? page_info : { ...page_info, snapshot_id: snapshotId };
+  return { list: items.map((file) => projectFile(file, query.fields)), page_info: info };
+}
+
+/** Stores a scan's result; a store failure costs only the snapshot (logged), never the answer. */
+async function keep(deps: ListingDeps, accountId: number, files: readonly AudienceFile[]) {
+  if (!deps.snapshots) return undefined;
+  try {
+    return await deps.snapshots.save(accountId, files);
+  } catch (error) {
+    deps.logger?.warn('paging snapshot not stored', { error: error instanceof Error ? error.name : 'unknown' });
+    return undefined;
+  }
+}
+
+/** A later page of an earlier scan: no upstream call. Filters given again narrow the snapshot further. */
+async function fromSnapshot(
+  query: ListingQuery,
+  snapshotId: string,
+  snapshots: SnapshotKeeper | undefined,
+): Promise<{ listing: Listing; stats: ListingStats }> {
+  if (!snapshots) {
+    throw new BadRequest('Invalid query: snapshot_id: paging snapshots are not kept by this deployment', {
+      errors: [{ field: 'snapshot_id', message: 'is not available: EXPORT_BUCKET is not configured' }],
+    });
+  }
+  const files = await snapshots.load(query.accountId, snapshotId);
+  const ids = [
+    ['audience_id', query.audienceId],
+    ['custom_audience_file_id', query.customAudienceFileId],
+  ] as const;
+  const conditions: Condition[] = [
+    ...ids.flatMap(([field, value]) =>
+      value === undefined ? [] : [{ field, operator: 'EQUALS' as const, values: [value] }],
+    ),
+    ...query.filtering,
+  ];
+  const matched = conditions.length === 0 ? files : files.filter((file) => matchesAll(file, conditions));
+  return { listing: pageOf(matched, query, snapshotId), stats: { mode: 'snapshot', upstreamPages: 0, traceIds: [] } };
 }
 
 /** Nothing to filter locally: one upstream call for exactly the requested page, in Tencent's order. */
@@ -118,6 +173,7 @@ async function scanAll(
       { details: { upstreamPages: totalPages, maxScanPages: limits.maxScanPages } },
     );
   }
+  refuseBeyondQuota(first.rateLimitRemaining, totalPages - 1);
   const pageNumbers = Array.from({ length: Math.max(0, totalPages - 1) }, (_, index) => index + 2);
   const rest = await mapWithConcurrency(pageNumbers, limits.concurrency, fetchPage, signal);
   const pages = [first, ...rest];
@@ -131,6 +187,20 @@ async function scanAll(
   }
   const traceIds = pages.flatMap((page) => (page.traceId ? [page.traceId] : []));
   return { files, stats: { mode: 'scan', upstreamPages: pages.length, traceIds } };
+}
+
+/**
+ * X-RateLimit-Remaining of the first answer against the calls still needed: a scan that cannot finish is refused
+ * before its second call (503, both numbers in the message), never half-run. Absent header ⇒ no check.
+ */
+export function refuseBeyondQuota(remaining: number | undefined, needed: number): void {
+  if (remaining === undefined || needed <= remaining) return;
+  throw new TencentQuotaInsufficient(
+    `This query needs ${needed} more upstream calls but Tencent reports only ${remaining} remaining ` +
+      '(X-RateLimit-Remaining); nothing more was called. Narrow it with audience_id or custom_audience_file_id, ' +
+      'or retry when the quota has recovered',
+    { details: { upstreamCallsNeeded: needed, rateLimitRemaining: remaining } },
+  );
 }
 
 /** One page of an already ordered list, with page_info computed the way Tencent does. */

@@ -1,8 +1,8 @@
 // Access-token manager for the Marketing API: refresh through GET {base}/oauth/token, single flight, write-back hook.
 // Never logs or returns a token in an error: every message is redacted of the secrets it could contain.
-import { AppError } from '../errors.ts';
+import { AppError, TencentTokenWriteBackFailed } from '../errors.ts';
 import type { Fetch } from '../http.ts';
-import { businessError, httpError, TencentTokenWriteBackFailed, transportError } from './call-errors.ts';
+import { businessError, httpError, transportError } from './call-errors.ts';
 import { lenientNumber, lenientString } from './items.ts';
 
 export interface TokenSet {
@@ -41,6 +41,8 @@ export interface TokenSource {
   refresh(stale?: string, signal?: AbortSignal): Promise<string>;
   /** Secrets to redact anywhere (current tokens, client secret). */
   secrets(): string[];
+  /** The tokens in use now (to tell whether stored ones are older or newer). */
+  current(): { accessToken?: string; refreshToken: string };
 }
 
 export const OAUTH_PATH = '/oauth/token';
@@ -87,6 +89,10 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
     },
     refresh,
     secrets,
+    current: () => ({
+      refreshToken: state.tokens.refreshToken,
+      ...(state.tokens.accessToken ? { accessToken: state.tokens.accessToken } : {}),
+    }),
   };
 }
 

@@ -3,6 +3,7 @@ import { BadRequest, type FieldError } from '../errors.ts';
 import { cut, echo, invalidInput } from '../validation.ts';
 import { type Condition, collectFiltering } from './filter.ts';
 import type { ListingQuery } from './listing.ts';
+import { SNAPSHOT_ID } from './snapshots.ts';
 import { FILE_FIELDS, type FileField, isFileField, MAX_PAGE, MAX_PAGE_SIZE } from './types.ts';
 
 export type QueryParams = Record<string, string | undefined>;
@@ -17,6 +18,7 @@ export function parseListingQuery(params: QueryParams): ListingQuery {
   const pageSize = integerParam(params, 'page_size', { min: 1, max: MAX_PAGE_SIZE }, errors) ?? 10;
   const fields = fieldsParam(params.fields, errors);
   const filtering = filteringParam(params.filtering, errors);
+  const snapshotId = snapshotParam(params.snapshot_id, errors);
   if (errors.length > 0 || accountId === undefined) throw invalidInput(BadRequest, 'Invalid query', errors, ': ');
   return {
     accountId,
@@ -26,7 +28,20 @@ export function parseListingQuery(params: QueryParams): ListingQuery {
     pageSize,
     ...(fields ? { fields } : {}),
     filtering,
+    ...(snapshotId ? { snapshotId } : {}),
   };
+}
+
+/** An id from page_info.snapshot_id: 22 base64url characters; anything else is named back as a bad parameter. */
+function snapshotParam(raw: string | undefined, errors: FieldError[]): string | undefined {
+  const value = raw?.trim();
+  if (value === undefined || value === '') return undefined;
+  if (SNAPSHOT_ID.test(value)) return value;
+  errors.push({
+    field: 'snapshot_id',
+    message: `is not a snapshot id (copy page_info.snapshot_id), got ${echo(value)}`,
+  });
+  return undefined;
 }
 
 function integerParam(

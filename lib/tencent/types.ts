@@ -85,6 +85,8 @@ export interface FilesPage {
   page_info: PageInfo;
   /** X-TSA-Trace-Id of the answer, for support requests. */
   traceId?: string;
+  /** X-RateLimit-Remaining of the answer (its exact scope, day or minute, is not documented). */
+  rateLimitRemaining?: number;
 }
 
 export const MAX_PAGE = 2_147_483_647;

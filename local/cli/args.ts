@@ -18,6 +18,8 @@ const OPTIONS = {
   filtering: { type: 'string' },
   page: { type: 'string' },
   'page-size': { type: 'string' },
+  fields: { type: 'string' },
+  'snapshot-id': { type: 'string' },
   port: { type: 'string' },
   'growingio-port': { type: 'string' },
   'tencent-port': { type: 'string' },
@@ -26,7 +28,7 @@ const OPTIONS = {
 
 const ALLOWED: Record<string, string[]> = {
   export: ['project-uid', 'segmentation-id', 'expire-minutes', 'parameters', 'bucket', 'prefix', 'demo', 'json'],
-  'audience-files': ['account-id', 'filtering', 'page', 'page-size', 'json'],
+  'audience-files': ['account-id', 'filtering', 'page', 'page-size', 'fields', 'snapshot-id', 'json'],
   serve: ['port'],
   emulate: ['growingio-port', 'tencent-port'],
 };

@@ -1,5 +1,6 @@
 // What each CLI command does; local/cli/main.ts only parses the command line and maps outcomes to exit codes.
 import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createListAudienceFiles } from '../../functions/handlers/list-audience-files.ts';
@@ -8,12 +9,13 @@ import type { Manifest } from '../../lib/export/manifest.ts';
 import type { StartedExport } from '../../lib/export/start.ts';
 import { readableCause } from '../../lib/export/status.ts';
 import { createLogger, type Logger, silentLogger } from '../../lib/log.ts';
+import { startLocalS3 } from '../aws/s3.ts';
 import { localContext } from '../aws/state-machine.ts';
 import type { GrowingIoEmulatorOptions } from '../emulators/growingio.ts';
 import { startGrowingIoEmulator } from '../emulators/growingio.ts';
 import { startTencentEmulator } from '../emulators/tencent.ts';
 import { startHttpApi, toHttpApiEvent } from '../http-api.ts';
-import { type LocalRuntime, startLocalRuntime, tencentEmulatorEnv } from '../runtime.ts';
+import { LOCAL_BUCKET, type LocalRuntime, startLocalRuntime, tencentEmulatorEnv } from '../runtime.ts';
 import { type Flags, integerFlag, portFlag, UsageError } from './args.ts';
 import { apiRoutes, growingIoLines, serveLines, tencentLines } from './endpoints.ts';
 import { interruptedLine, unlessInterrupted } from './interrupt.ts';
@@ -149,7 +151,8 @@ function printManifest(manifest: Manifest, runtime: LocalRuntime, json: boolean)
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-export async function runAudienceFiles(flags: Flags, env: Env): Promise<number> {
+/** The listing's query string from the command's flags (the same parameters the HTTP API takes). */
+function listingQuery(flags: Flags): URLSearchParams {
   const accountId = flags['account-id'];
   if (!accountId) throw new UsageError('audience-files needs --account-id');
   const query = new URLSearchParams({ account_id: accountId });
@@ -157,43 +160,79 @@ export async function runAudienceFiles(flags: Flags, env: Env): Promise<number> 
     ['filtering', 'filtering'],
     ['page', 'page'],
     ['page-size', 'page_size'],
+    ['fields', 'fields'],
+    ['snapshot-id', 'snapshot_id'],
   ] as const) {
     const value = flags[flag];
     if (value !== undefined) query.set(param, value);
   }
-  const emulator = realServices(env).tencent ? undefined : await startTencentEmulator();
+  return query;
+}
+
+export async function runAudienceFiles(flags: Flags, env: Env): Promise<number> {
+  const query = listingQuery(flags);
+  const real = realServices(env);
+  const emulator = real.tencent ? undefined : await startTencentEmulator();
+  // Paging snapshots outlive this process: with no S3 settings they go to the embedded S3 (as `export` does).
+  const s3 = real.s3
+    ? undefined
+    : await startSnapshotS3().catch(async (error) => {
+        await emulator?.close();
+        throw error;
+      });
   try {
-    const config = parseConfig({ ...env, ...(emulator ? tencentEmulatorEnv(emulator) : {}) });
-    const handler = createListAudienceFiles({ config, logger: cliLogger(env), timeoutEarlyInMillis: 0 });
+    const config = parseConfig({
+      ...env,
+      ...(emulator ? tencentEmulatorEnv(emulator) : {}),
+      ...(s3 ? { S3_ENDPOINT: s3.endpoint, EXPORT_BUCKET: LOCAL_BUCKET } : {}),
+    });
+    const handler = createListAudienceFiles({
+      config,
+      logger: cliLogger(env),
+      timeoutEarlyInMillis: 0,
+      ...(s3 ? { s3: s3.client } : {}),
+    });
     const event = toHttpApiEvent(
       { method: 'GET', url: `/audience-files?${query}` },
       { method: 'GET', path: '/audience-files' },
     );
-    const result = (await handler(
-      event,
-      localContext('listAudienceFiles', 30_000),
-    )) as APIGatewayProxyStructuredResultV2;
+    const context = localContext('listAudienceFiles', 30_000);
+    const result = (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
     const body = JSON.parse(String(result.body));
-    if (result.statusCode !== 200) {
-      const details = (body.errors ?? []).map(
-        (e: { field?: string; message: string }) => `${e.field ? `${e.field}: ` : ''}${e.message}`,
-      );
-      const extra = [body.code && `code ${body.code}`, body.traceId && `trace ${body.traceId}`].filter(Boolean);
-      process.stderr.write(
-        `audience-files: HTTP ${result.statusCode} ${body.message}${details.length ? ` (${details.join('; ')})` : ''}${extra.length ? ` [${extra.join(', ')}]` : ''}\n`,
-      );
-      return result.statusCode === 400 ? 2 : 1;
-    }
+    if (result.statusCode !== 200) return printFailure(result.statusCode ?? 500, body);
     if (flags.json === true) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-    else printListing(body);
+    else printListing(body, flags.fields !== undefined);
     return 0;
   } finally {
     await emulator?.close();
+    await s3?.close();
   }
 }
 
-function printListing(body: { list: Array<Record<string, unknown>>; page_info: Record<string, number> }) {
-  const columns = ['custom_audience_file_id', 'audience_id', 'process_status', 'user_count', 'created_time', 'name'];
+/** One stderr line for a refused listing; exit 2 for the caller's mistakes (400), 1 otherwise. */
+function printFailure(
+  status: number,
+  body: { message?: string; errors?: Array<{ field?: string; message: string }>; code?: number; traceId?: string },
+): number {
+  const details = (body.errors ?? []).map((e) => `${e.field ? `${e.field}: ` : ''}${e.message}`);
+  const extra = [body.code && `code ${body.code}`, body.traceId && `trace ${body.traceId}`].filter(Boolean);
+  process.stderr.write(
+    `audience-files: HTTP ${status} ${body.message}${details.length ? ` (${details.join('; ')})` : ''}${extra.length ? ` [${extra.join(', ')}]` : ''}\n`,
+  );
+  return status === 400 ? 2 : 1;
+}
+
+async function startSnapshotS3() {
+  await mkdir(DATA_DIR, { recursive: true });
+  return await startLocalS3({ directory: DATA_DIR, buckets: [LOCAL_BUCKET] });
+}
+
+type ListingBody = { list: Array<Record<string, unknown>>; page_info: Record<string, number | string> };
+
+/** A table of the default columns, or of the `--fields` selection in its order. */
+function printListing(body: ListingBody, selected: boolean) {
+  const fallback = ['custom_audience_file_id', 'audience_id', 'process_status', 'user_count', 'created_time', 'name'];
+  const columns = selected && body.list[0] ? Object.keys(body.list[0]) : fallback;
   const rows = body.list.map((item) => columns.map((column) => String(item[column] ?? '')));
   const widths = columns.map((column, i) => Math.max(column.length, ...rows.map((row) => row[i]!.length)));
   const format = (cells: string[]) =>
@@ -203,7 +242,7 @@ function printListing(body: { list: Array<Record<string, unknown>>; page_info: R
       .trimEnd();
   const info = body.page_info;
   process.stdout.write(
-    `${[format(columns), ...rows.map(format)].join('\n')}\npage ${info.page}/${info.total_page}, ${info.total_number} files in all\n`,
+    `${[format(columns), ...rows.map(format)].join('\n')}\npage ${info.page}/${info.total_page}, ${info.total_number} files in all${info.snapshot_id ? `; next pages: --snapshot-id ${info.snapshot_id}` : ''}\n`,
   );
 }
 

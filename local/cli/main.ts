@@ -10,7 +10,8 @@ export const USAGE = `Usage:
   audience-pipeline export --project-uid P --segmentation-id S [--expire-minutes N] [--parameters a,b]
                            [--bucket B] [--prefix X] [--json]
   audience-pipeline export --demo [--json]        a whole export on the built-in emulator (npm start)
-  audience-pipeline audience-files --account-id N [--filtering '<json>'] [--page N] [--page-size N] [--json]
+  audience-pipeline audience-files --account-id N [--filtering '<json>'] [--page N] [--page-size N]
+                           [--fields a,b | --fields '["a","b"]'] [--snapshot-id ID] [--json]
   audience-pipeline serve [--port 3000]
   audience-pipeline emulate [--growingio-port N] [--tencent-port N]
 

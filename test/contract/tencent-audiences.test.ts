@@ -6,11 +6,13 @@ import {
   BadRequest,
   TencentApiError,
   TencentAuthError,
+  TencentFileTooLarge,
+  TencentQuotaExhausted,
   TencentRateLimited,
   TencentUnavailable,
 } from '../../lib/errors.ts';
 import { type AudienceClientOptions, createAudienceClient, processOutcome } from '../../lib/tencent/audiences.ts';
-import { type HintedError, TencentFileTooLarge, TencentQuotaExhausted } from '../../lib/tencent/call-errors.ts';
+import type { HintedError } from '../../lib/tencent/call-errors.ts';
 import { createTokenSource } from '../../lib/tencent/oauth.ts';
 import { EMULATOR_CODES, startTencentEmulator, type TencentEmulator } from '../../local/emulators/tencent.ts';
 

@@ -4,12 +4,14 @@ import {
   type AppError,
   TencentApiError,
   TencentAuthError,
+  TencentQuotaExhausted,
   TencentRateLimited,
   TencentTimeout,
   TencentUnavailable,
 } from '../../lib/errors.ts';
 import type { Clock } from '../../lib/http.ts';
 import { createTencentClient, type TencentClientOptions } from '../../lib/tencent/client.ts';
+import { msUntilDailyReset } from '../../lib/tencent/error-codes.ts';
 import { startTencentEmulator, type TencentEmulator } from '../../local/emulators/tencent.ts';
 
 const ACCOUNT = 501;
@@ -150,49 +152,67 @@ describe('token and account problems are not retried', () => {
   });
 });
 
-describe('rate limits are retried with backoff', () => {
-  it.each([11008, 11016, 11017, 11018, 11019])('%i once, then success', async (code) => {
-    emulator.setFaults({ codeOnce: [code] });
+describe('rate limits by documented meaning (one code table with the write client)', () => {
+  /** The emulator's Date header has whole seconds: windows are measured from the server's second. */
+  const untilNextMinute = (ms: number) => 60_000 - ((Math.floor(ms / 1000) * 1000) % 60_000);
+
+  it('11016 (per-second): a short wait into the next second, plus jitter', async () => {
+    emulator.setFaults({ codeOnce: [11016] });
     const { instance, sent } = client();
-    const page = await instance.getAudienceFiles({ accountId: ACCOUNT });
-    expect(page.list.length).toBeGreaterThan(0);
+    await instance.getAudienceFiles({ accountId: ACCOUNT });
     expect(sent).toHaveLength(2);
-    expect(clock.sleeps).toEqual([250]); // full jitter, random 0.5 × base 500 ms
+    expect(clock.sleeps).toEqual([1000 + 125]); // Date header on a whole second; jitter 0.5 × 250 ms
   });
 
-  it('gives up with TencentRateLimited after maxAttempts', async () => {
-    emulator.setFaults({ codeOnce: [11017, 11017, 11017] });
-    const { instance, sent, traceIds } = client({ maxAttempts: 3 });
+  it.each([11008, 11017, 11019])('%i (minute window): waits for the next minute, then succeeds', async (code) => {
+    emulator.setFaults({ codeOnce: [code] });
+    const start = clock.current;
+    const { instance, sent } = client();
+    await instance.getAudienceFiles({ accountId: ACCOUNT });
+    expect(sent).toHaveLength(2);
+    expect(clock.sleeps).toEqual([untilNextMinute(start)]);
+  });
+
+  it('a minute window that does not fit the deadline fails at once with the remaining window', async () => {
+    emulator.setFaults({ codeOnce: [11017] });
+    const start = clock.current;
+    const { instance, sent } = client({ deadlineAt: start + 500 });
     const error = await failure(instance.getAudienceFiles({ accountId: ACCOUNT }));
     expect(error).toBeInstanceOf(TencentRateLimited);
-    expect(error.statusCode).toBe(503);
-    expect(error.details).toMatchObject({ code: 11017, traceId: traceIds[2] });
-    expect(sent).toHaveLength(3);
-    expect(clock.sleeps).toHaveLength(2);
+    expect(error.retryable).toBe(false);
+    expect(error.retryAfterMs).toBe(Math.max(1000, untilNextMinute(start)));
+    expect(sent).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
   });
 
-  it("waits out the emulator's own per-second limit (11008)", async () => {
-    const strict = await startTencentEmulator({
-      accounts: [{ accountId: ACCOUNT, files: 3 }],
-      rateLimitPerSecond: 1,
-      now: () => clock.current,
-    });
-    try {
-      clock.current = Math.ceil(clock.current / 1000) * 1000 + 1; // 1 ms into a rate window
-      const instance = createTencentClient({
-        baseUrl: strict.url,
-        accessToken: strict.accessToken,
-        clock,
-        random: () => 0.999,
-        baseDelayMs: 1000,
-      });
-      await instance.getAudienceFiles({ accountId: ACCOUNT });
-      await instance.getAudienceFiles({ accountId: ACCOUNT }); // same second: 11008, 999 ms backoff, next second
-      expect(strict.stats().requests).toBe(3);
-      expect(clock.sleeps).toEqual([999]);
-    } finally {
-      await strict.close();
-    }
+  it('11018 (per day): exactly one call, never retried, retryAfterMs until the assumed reset', async () => {
+    emulator.setFaults({ codeOnce: [11018] });
+    const { instance, sent } = client();
+    const error = await failure(instance.getAudienceFiles({ accountId: ACCOUNT }));
+    expect(error).toBeInstanceOf(TencentQuotaExhausted);
+    expect(error.message).toMatch(/daily request quota/);
+    expect(error.retryAfterMs).toBe(msUntilDailyReset(Math.floor(clock.current / 1000) * 1000));
+    expect(sent).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('10000 (busy): retried with backoff, then TencentUnavailable after maxAttempts', async () => {
+    emulator.setFaults({ busy: 3 });
+    const { instance, sent, traceIds } = client({ maxAttempts: 3 });
+    const error = await failure(instance.getAudienceFiles({ accountId: ACCOUNT }));
+    expect(error).toBeInstanceOf(TencentUnavailable);
+    expect(error.statusCode).toBe(503);
+    expect(error.details).toMatchObject({ code: 10000, traceId: traceIds[2] });
+    expect(sent).toHaveLength(3);
+    expect(clock.sleeps).toEqual([250, 500]); // full jitter, random 0.5 × 500 ms · 2^(n-1)
+  });
+
+  it('reads X-RateLimit-Remaining from every answer', async () => {
+    const { instance } = client();
+    const first = await instance.getAudienceFiles({ accountId: ACCOUNT });
+    const second = await instance.getAudienceFiles({ accountId: ACCOUNT });
+    expect(typeof first.rateLimitRemaining).toBe('number');
+    expect(second.rateLimitRemaining).toBe(first.rateLimitRemaining! - 1);
   });
 });
 

@@ -1,7 +1,6 @@
 // Contract: the token source against the emulator's /oauth/token: single flight, expiry margin, write-back, redaction.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TencentAuthError } from '../../lib/errors.ts';
-import { TencentTokenWriteBackFailed } from '../../lib/tencent/call-errors.ts';
+import { TencentAuthError, TencentTokenWriteBackFailed } from '../../lib/errors.ts';
 import { createTokenSource, type TokenSet, type TokenSourceOptions } from '../../lib/tencent/oauth.ts';
 import { startTencentEmulator, type TencentEmulator } from '../../local/emulators/tencent.ts';
 

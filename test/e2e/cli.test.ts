@@ -202,4 +202,34 @@ describe('failures and usage', () => {
     expect(listing.list.length).toBeLessThanOrEqual(3);
     for (const item of listing.list) expect(Number(item.user_count)).toBeGreaterThan(100);
   });
+
+  it('audience-files --fields (list or JSON array) and --snapshot-id across two processes', async () => {
+    const filtering = '[{"field":"process_status","operator":"EQUALS","values":[9]}]'; // a numeric account
+    const base = ['audience-files', '--account-id', '10002', '--page-size', '4', '--filtering', filtering];
+    const first = await runCli([...base, '--fields', 'custom_audience_file_id,salt_id', '--json'], { cwd: workDir });
+    expect(first.code, first.stderr).toBe(0);
+    const page1 = JSON.parse(first.stdout);
+    for (const item of page1.list) expect(Object.keys(item)).toEqual(['custom_audience_file_id', 'salt_id']);
+    const snapshotId = page1.page_info.snapshot_id;
+    expect(snapshotId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // A second process (its own emulator) pages on from the snapshot kept in the embedded S3 under .local/s3.
+    const next = ['audience-files', '--account-id', '10002', '--page-size', '4', '--page', '2'];
+    const second = await runCli([...next, '--snapshot-id', snapshotId, '--fields', '["name"]', '--json'], {
+      cwd: workDir,
+    });
+    expect(second.code, second.stderr).toBe(0);
+    const page2 = JSON.parse(second.stdout);
+    expect(page2.page_info).toMatchObject({
+      page: 2,
+      total_number: page1.page_info.total_number,
+      snapshot_id: snapshotId,
+    });
+    for (const item of page2.list) expect(Object.keys(item)).toEqual(['name']);
+    const table = await runCli([...next, '--snapshot-id', snapshotId, '--fields', 'name,salt_id'], { cwd: workDir });
+    expect(table.stdout.split('\n')[0]).toMatch(/^name\s+salt_id$/);
+    expect(table.stdout).toContain(`--snapshot-id ${snapshotId}`);
+    const gone = await runCli([...next, '--snapshot-id', 'A'.repeat(22)], { cwd: workDir });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/HTTP 410 snapshot_id A{22} is unknown/);
+  });
 });

@@ -81,4 +81,40 @@ describe('parseConfig', () => {
       'tencent-abcdef',
     ]);
   });
+
+  it('Tencent settings: defaults, refresh secrets redacted, and every bad value named', () => {
+    const defaults = parseConfig({});
+    expect(defaults.TENCENT_API_VERSION).toBe('v1.3');
+    expect(defaults.TENCENT_SNAPSHOT_SECONDS).toBe(300);
+    expect(defaults.TENCENT_SNAPSHOT_PREFIX).toBe('audience-file-snapshots/');
+    expect(defaults.TENCENT_DAILY_RETRY_AFTER_SECONDS).toBeUndefined();
+    const set = parseConfig({
+      TENCENT_API_VERSION: 'v3.0',
+      TENCENT_SNAPSHOT_PREFIX: '/pages/tencent/',
+      TENCENT_DAILY_RETRY_AFTER_SECONDS: '3600',
+      TENCENT_CLIENT_SECRET: 'client-secret-xyz',
+      TENCENT_REFRESH_TOKEN: 'refresh-token-xyz',
+    });
+    expect(set.TENCENT_API_VERSION).toBe('v3.0');
+    expect(set.TENCENT_SNAPSHOT_PREFIX).toBe('pages/tencent/');
+    expect(set.TENCENT_DAILY_RETRY_AFTER_SECONDS).toBe(3600);
+    expect(configSecrets(set)).toEqual(['client-secret-xyz', 'refresh-token-xyz']);
+    let caught: unknown;
+    try {
+      parseConfig({
+        TENCENT_API_VERSION: 'v2',
+        TENCENT_SNAPSHOT_SECONDS: '0',
+        TENCENT_SNAPSHOT_PREFIX: 'a//b',
+        TENCENT_DAILY_RETRY_AFTER_SECONDS: 'soon',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as ConfigError).errors.map((item) => item.field).sort()).toEqual([
+      'TENCENT_API_VERSION',
+      'TENCENT_DAILY_RETRY_AFTER_SECONDS',
+      'TENCENT_SNAPSHOT_PREFIX',
+      'TENCENT_SNAPSHOT_SECONDS',
+    ]);
+  });
 });

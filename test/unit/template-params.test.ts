@@ -73,7 +73,7 @@ describe('template with every option on', () => {
     }
   });
 
-  it('encrypts with the KMS key, and only copyExport may use that key', () => {
+  it('encrypts with the KMS key, and only copyExport and listAudienceFiles (snapshots) may use that key', () => {
     const encryption = deployed.Resources.ExportBucket!.Properties!.BucketEncryption;
     expect(encryption).toEqual({
       ServerSideEncryptionConfiguration: [
@@ -85,6 +85,7 @@ describe('template with every option on', () => {
       .filter(([, held]) => held.length > 0);
     expect(kmsHolders).toEqual([
       ['CopyExportIamRoleLambdaExecution', [`kms:Decrypt @ ${KMS_KEY}`, `kms:GenerateDataKey @ ${KMS_KEY}`]],
+      ['ListAudienceFilesIamRoleLambdaExecution', [`kms:Decrypt @ ${KMS_KEY}`, `kms:GenerateDataKey @ ${KMS_KEY}`]],
     ]);
   });
 

@@ -48,7 +48,16 @@ const EXPECTED_PRIVILEGES: Record<string, string[]> = {
   ),
   ListAudienceFilesIamRoleLambdaExecution: own(
     'listAudienceFiles',
-    `ssm:GetParameters @ ${arn('ssm', `parameter/audience-pipeline/${STAGE}/tencent-access-token`)}`,
+    ...['tencent-access-token', 'tencent-refresh-token', 'tencent-client-id', 'tencent-client-secret'].map(
+      (name) => `ssm:GetParameters @ ${arn('ssm', `parameter/audience-pipeline/${STAGE}/${name}`)}`,
+    ),
+    // Refreshed tokens are written back to the two token parameters only, never the client id or secret.
+    ...['tencent-access-token', 'tencent-refresh-token'].map(
+      (name) => `ssm:PutParameter @ ${arn('ssm', `parameter/audience-pipeline/${STAGE}/${name}`)}`,
+    ),
+    's3:GetObject @ {ExportBucket.Arn}/audience-file-snapshots/*',
+    's3:PutObject @ {ExportBucket.Arn}/audience-file-snapshots/*',
+    's3:ListBucket @ {ExportBucket.Arn}',
   ),
 };
 
@@ -125,6 +134,26 @@ describe('security rules hold for the default stage', () => {
     }
   });
 
+  it('lets the listing list the bucket only under the snapshot prefix, and configures its snapshots', () => {
+    const role = deployed.Resources.ListAudienceFilesIamRoleLambdaExecution!.Properties!;
+    const statements = (role.Policies as { PolicyDocument: { Statement: Record<string, unknown>[] } }[]).flatMap(
+      (policy) => policy.PolicyDocument.Statement,
+    );
+    const listing = statements.filter((statement) => String(statement.Action).includes('s3:ListBucket'));
+    expect(listing).toHaveLength(1);
+    expect(listing[0]!.Condition).toEqual({ StringLike: { 's3:prefix': ['audience-file-snapshots/*'] } });
+    const fn = deployed.Resources.ListAudienceFilesLambdaFunction!.Properties!;
+    expect(fn.Environment).toMatchObject({
+      Variables: {
+        EXPORT_BUCKET: { Ref: 'ExportBucket' },
+        TENCENT_SNAPSHOT_PREFIX: 'audience-file-snapshots',
+        TENCENT_SNAPSHOT_SECONDS: '300',
+        TENCENT_API_VERSION: 'v1.3',
+        TENCENT_REFRESH_TOKEN_PARAMETER: `/audience-pipeline/${STAGE}/tencent-refresh-token`,
+      },
+    });
+  });
+
   it('never deploys the framework-wide Lambda role', () => {
     expect(raw.Resources.IamRoleLambdaExecution?.Condition).toBe('Never');
     expect(deployed.Resources.IamRoleLambdaExecution).toBeUndefined();
@@ -136,7 +165,16 @@ describe('security rules hold for the default stage', () => {
       ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
     });
     expect(props.VersioningConfiguration).toBeUndefined();
-    expect((props.LifecycleConfiguration as { Rules: unknown[] }).Rules).toHaveLength(1);
+    // Only the multipart clean-up and the paging snapshots (a day; they answer TENCENT_SNAPSHOT_SECONDS) expire.
+    expect((props.LifecycleConfiguration as { Rules: unknown[] }).Rules).toEqual([
+      expect.objectContaining({ Id: 'abort-incomplete-multipart-uploads' }),
+      {
+        Id: 'expire-audience-file-snapshots',
+        Status: 'Enabled',
+        Prefix: 'audience-file-snapshots/',
+        ExpirationInDays: 1,
+      },
+    ]);
     expect(deployed.Resources.ExportBucket!.DeletionPolicy).toBe('Retain');
     expect(resourcesOfType(deployed, 'AWS::IAM::Policy')).toEqual([]);
   });
