@@ -67,13 +67,13 @@ describe('template with every option on', () => {
       JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['audience-api'] },
     });
     const routes = resourcesOfType(deployed, 'AWS::ApiGatewayV2::Route');
-    expect(routes).toHaveLength(3);
+    expect(routes).toHaveLength(5);
     for (const [, route] of routes) {
       expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: id } });
     }
   });
 
-  it('encrypts with the KMS key, and only copyExport may use that key', () => {
+  it('encrypts with the KMS key, and only copyExport and the sync roles touching objects may use that key', () => {
     const encryption = deployed.Resources.ExportBucket!.Properties!.BucketEncryption;
     expect(encryption).toEqual({
       ServerSideEncryptionConfiguration: [
@@ -83,9 +83,21 @@ describe('template with every option on', () => {
     const kmsHolders = resourcesOfType(deployed, 'AWS::IAM::Role')
       .map(([role]) => [role, privileges(deployed, role).filter((p) => p.startsWith('kms:'))] as const)
       .filter(([, held]) => held.length > 0);
-    expect(kmsHolders).toEqual([
-      ['CopyExportIamRoleLambdaExecution', [`kms:Decrypt @ ${KMS_KEY}`, `kms:GenerateDataKey @ ${KMS_KEY}`]],
-    ]);
+    const key = [`kms:Decrypt @ ${KMS_KEY}`, `kms:GenerateDataKey @ ${KMS_KEY}`];
+    expect(kmsHolders.sort()).toEqual(
+      [
+        ['BuildAudienceFilesIamRoleLambdaExecution', key],
+        ['CopyExportIamRoleLambdaExecution', key],
+        ['FinishSyncIamRoleLambdaExecution', key],
+        ['UploadAudienceFileIamRoleLambdaExecution', key],
+      ].sort(),
+    );
+  });
+
+  it('lets the sync read the configured export prefix', () => {
+    expect(privileges(deployed, 'BuildAudienceFilesIamRoleLambdaExecution')).toContain(
+      's3:GetObject @ {ExportBucket.Arn}/segments/*',
+    );
   });
 
   it('writes and expires exports under the configured prefix only', () => {
