@@ -117,8 +117,9 @@ async function reportOutcome(runtime: LocalRuntime, started: StartedSync, json: 
   const stateMachineArn = runtime.config.SYNC_STATE_MACHINE_ARN!;
   const status = await describeSync({ sfn: runtime.sfnClient, stateMachineArn }, started.runId);
   if (status.status !== 'SUCCEEDED') {
-    const why = status.error ? `${status.error.name}: ${status.error.cause}` : 'no reason given';
-    process.stderr.write(`sync run ${started.runId} ${status.status} at ${why}\n`);
+    // The cause starts with the step that failed: "FAILED: AudienceProcessingFailed in Check Processing: …".
+    const why = status.error ? `${status.error.name} in ${status.error.cause}` : 'no reason given';
+    process.stderr.write(`sync run ${started.runId} ${status.status}: ${why}\n`);
     return 1;
   }
   const report = status.report as SyncReport;

@@ -45,7 +45,7 @@ describe('audience-pipeline sync --demo', () => {
     const { code, stdout, stderr } = await runCli(['sync', '--demo'], { cwd: workDir, env, timeoutMs: 120_000 });
     expect(code).toBe(1);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/sync run \S+ FAILED at ExportTimedOut: Run Export: export \S+ FAILED: GrowingIO job/);
+    expect(stderr).toMatch(/sync run \S+ FAILED: ExportTimedOut in Run Export: export \S+ FAILED: GrowingIO job/);
     expect(stderr).not.toMatch(NO_STACK);
   });
 
