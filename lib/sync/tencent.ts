@@ -114,9 +114,21 @@ async function pollFile(deps: TencentStepDeps, sync: SyncRunState, file: Uploade
 /** Names the file by operation and number and quotes Tencent's code and message (about the file, never an id). */
 function processingFailed(sync: SyncRunState, files: readonly UploadedFile[], index: number) {
   const file = files[index]!;
-  const message = (file.errorMessage ?? '').slice(0, 200);
+  const message = withoutIdentifiers(file.errorMessage ?? '').slice(0, 200);
   return new AudienceProcessingFailed(
     `Tencent could not process ${file.operationType} file ${file.index + 1} (custom_audience_file_id ${file.customAudienceFileId}) of sync run ${sync.runId}: process_code ${file.processCode ?? 'unknown'}${message ? `: ${message}` : ''}; the snapshot was kept, the next run uploads the same delta`,
     { details: { customAudienceFileId: file.customAudienceFileId, processCode: file.processCode } },
   );
+}
+
+/**
+ * Tencent's error_message is free text whose content is not documented: it might quote a line of the file. Anything
+ * shaped like an identifier (long digit runs, hex, UUIDs, openid-like tokens) is masked before it reaches an error.
+ */
+export function withoutIdentifiers(text: string): string {
+  return text
+    .replace(/[0-9A-Fa-f]{8}(-?[0-9A-Fa-f]{4}){3}-?[0-9A-Fa-f]{12}/g, '[id]')
+    .replace(/[A-Za-z0-9_+/=-]{20,}/g, '[id]')
+    .replace(/[0-9A-Fa-f]{14,}/g, '[id]')
+    .replace(/\+?\d[\d\s().-]{5,}\d/g, '[id]');
 }

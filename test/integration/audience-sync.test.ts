@@ -141,6 +141,45 @@ describe('audience sync state machine', () => {
     expect(await objectBytes(runtime.s3Client, SNAPSHOT)).not.toEqual(snapshot);
   });
 
+  it('a per-day limit fails the run clearly without retries; the next run uploads the same delta', async () => {
+    runtime = await startSyncRuntime([{ rows: 200, seed: 8 }]);
+    const tencent = runtime.tencent!;
+    const first = await runSync(runtime, request);
+    const before = await expectedPhoneHashes(runtime, first.body.report.exportId);
+    const withAudience = { ...request, tencent: { ...request.tencent, audienceId: first.body.report.audienceId } };
+    runtime.growingio!.setFiles([{ rows: 200, seed: 9 }]);
+    tencent.setFaults({ perDay: 1 });
+    const addsBefore = tencent.stats().byPath['/v1.3/custom_audience_files/add'] ?? 0;
+    const limited = await runSync(runtime, withAudience);
+    expect(limited.body.status).toBe('FAILED');
+    expect(limited.body.error).toMatchObject({ name: 'TencentQuotaExhausted' });
+    expect(limited.body.error.cause).toMatch(
+      /^Upload Files: Tencent custom_audience_files\/add failed with code 11018/,
+    );
+    // The refused call is not retried: one add call per file at most (the local Map, unlike AWS, still runs the
+    // iterations queued behind a failed one, so the REDUCE file may have been sent once).
+    const addCalls = tencent.stats().byPath['/v1.3/custom_audience_files/add'] ?? 0;
+    expect(addCalls - addsBefore).toBeLessThanOrEqual(2);
+
+    const uploads = tencent.uploads().length;
+    const rerun = await runSync(runtime, withAudience);
+    expect(rerun.body.status).toBe('SUCCEEDED');
+    const now = await expectedPhoneHashes(runtime, rerun.body.report.exportId);
+    const delta = uploadedIds(tencent.uploads().slice(uploads));
+    expect(delta.APPEND.sort()).toEqual(minus(now.ids, before.ids));
+    expect(delta.REDUCE.sort()).toEqual(minus(before.ids, now.ids));
+  });
+
+  it('times out when Tencent is still processing after POLL_MAX_ATTEMPTS polls', async () => {
+    runtime = await startSyncRuntime([{ rows: 100, seed: 10 }], { POLL_MAX_ATTEMPTS: '3' });
+    runtime.tencent!.setFaults({ processing: { outcome: 'SUCCESS', pollsPerStep: 100 } });
+    const slow = await runSync(runtime, request);
+    expect(slow.body.status).toBe('FAILED');
+    expect(slow.body.error.name).toBe('AudienceProcessingTimedOut');
+    expect(slow.body.error.cause).toMatch(/^Check Processing: 1 of 1 files .* still processing after 3 polls/);
+    expect(await listKeys(runtime.s3Client, LOCAL_BUCKET)).not.toContain(SNAPSHOT);
+  });
+
   it('dry run: builds the files but calls no Tencent write API and commits nothing', async () => {
     runtime = await startSyncRuntime([{ rows: 200, seed: 6 }]);
     const dry = await runSync(runtime, { ...request, dryRun: true });
@@ -159,22 +198,29 @@ describe('audience sync state machine', () => {
     runtime = await startSyncRuntime([{ rows: 300, seed: 7 }]);
     const tencent = runtime.tencent!;
     // Every user_id is an invalid phone: the invalid path runs for each of them.
+    const idColumn = 'user_id';
     const invalid = await runSync(runtime, {
       ...request,
       syncId: 'invalid-ids',
-      tencent: { ...request.tencent, idColumn: 'user_id' },
+      tencent: { ...request.tencent, idColumn },
     });
     expect(invalid.body.report).toMatchObject({ validIds: 0, invalidIds: 300, files: [] });
-    tencent.setFaults({ processing: { outcome: 'ERROR', processCode: 7, errorMessage: 'bad file' } });
+    const dry = await runSync(runtime, { ...request, dryRun: true });
+    const { ids, phones } = await expectedPhoneHashes(runtime, dry.body.report.exportId);
+    // Tencent's error_message is free text: here it quotes a phone and its hash, and the run must not repeat them.
+    const [phone] = [...phones];
+    const [hash] = [...ids];
+    const errorMessage = `line 1 refused: ${phone}, +86 ${phone!.slice(0, 3)}-${phone!.slice(3, 7)}-${phone!.slice(7)}, ${hash}`;
+    tencent.setFaults({ processing: { outcome: 'ERROR', processCode: 7, errorMessage } });
     const failed = await runSync(runtime, request);
     expect(failed.body.status).toBe('FAILED');
-    const { ids, phones } = await expectedPhoneHashes(runtime, `${failed.started.runId}-export`);
+    expect(failed.body.error.cause).toContain('line 1 refused: [id], [id], [id]');
     const text = [...runtime.logs, JSON.stringify(failed.body), JSON.stringify(invalid.body)].join('\n');
     expect(phones.size).toBeGreaterThan(100);
     const leaked = [...phones, ...ids].filter((value) => text.includes(value));
     expect(leaked).toEqual([]);
-    const userIds = text.match(/\b[0-9a-f]{16}\b/g) ?? [];
-    expect(userIds).toEqual([]);
+    expect(text).not.toContain(`${phone!.slice(3, 7)}-${phone!.slice(7)}`);
+    expect(text.match(/\b[0-9a-f]{16}\b/g) ?? []).toEqual([]); // no user_id (the invalid values)
     expect(runtime.logs.length).toBeGreaterThan(10);
   });
 });

@@ -10,6 +10,7 @@ import {
   stagedSnapshotKey,
   uploadFileKey,
 } from '../../lib/sync/run.ts';
+import { withoutIdentifiers } from '../../lib/sync/tencent.ts';
 
 const base = {
   projectUid: 'P1',
@@ -120,5 +121,15 @@ describe('failure wording', () => {
       error: 'GrowingIoExportFailed',
       cause: 'Run Export: export r-export FAILED: no',
     });
+  });
+});
+
+describe('Tencent error messages', () => {
+  it('mask anything shaped like an identifier and keep the words', () => {
+    const text = withoutIdentifiers(
+      '第3行格式错误: 13800138000 / +86 138-0013-8000 / 0e7b4e6c1a2f3d4b5c6d7e8f9a0b1c2d / 6D92078A-8246-4BA4-AE5B-76104861E7DC / oAbCdEfGhIjKlMnOpQrStUvWxYz12',
+    );
+    expect(text).toBe('第3行格式错误: [id] / [id] / [id] / [id] / [id]');
+    expect(withoutIdentifiers('file format error (code 1001)')).toBe('file format error (code 1001)');
   });
 });
