@@ -44,6 +44,7 @@ export function serveLines(runtime: LocalRuntime, apiUrl: string, dirs: { s3: st
     `  export API_BASE_URL=${config.API_BASE_URL ?? apiUrl}`,
     `Step Functions      ${sfn.endpoint} (state machine ${sfn.stateMachineArn}; executions kept in ${dirs.sfn})`,
     `  export SFN_ENDPOINT=${sfn.endpoint} STATE_MACHINE_ARN=${sfn.stateMachineArn} AWS_REGION=${region} ${DUMMY_AWS_ENV}`,
+    `  audience sync state machine ${config.SYNC_STATE_MACHINE_ARN} (export SYNC_STATE_MACHINE_ARN=${config.SYNC_STATE_MACHINE_ARN})`,
     `  aws stepfunctions list-executions ${aws} ${sfn.endpoint} --state-machine-arn ${sfn.stateMachineArn}`,
     ...(s3
       ? [

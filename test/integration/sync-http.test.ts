@@ -2,6 +2,8 @@
 // conflicts, schedules, and clean 4xx answers naming the field.
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiRoutes } from '../../local/cli/endpoints.ts';
+import { startHttpApi } from '../../local/http-api.ts';
 import { context, httpEvent } from '../helpers/export-runtime.ts';
 import { type SyncRuntime, startSyncRuntime } from '../helpers/sync-runtime.ts';
 
@@ -73,5 +75,26 @@ describe('POST /syncs', () => {
     expect(bad.body.errors).toEqual([{ field: 'tencent.openAppId', message: 'is required for WECHAT_OPENID' }]);
     expect((await get('no-such-run')).status).toBe(404);
     expect((await get('bad id!')).status).toBe(400);
+  });
+
+  it('is served by the local HTTP API: POST /syncs, then GET the Location it answered', async () => {
+    const api = await startHttpApi({ routes: apiRoutes(runtime) });
+    try {
+      const posted = await fetch(`${api.url}/syncs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(posted.status).toBe(202);
+      const started = (await posted.json()) as { runId: string; executionArn: string };
+      await runtime.sfn.waitFor(started.executionArn);
+      const path = new URL(posted.headers.get('location')!, api.url).pathname;
+      expect(path).toBe(`/syncs/${started.runId}`);
+      const status = await fetch(`${api.url}${path}`);
+      expect(status.status).toBe(200);
+      expect(await status.json()).toMatchObject({ runId: started.runId, status: 'SUCCEEDED' });
+    } finally {
+      await api.close();
+    }
   });
 });
