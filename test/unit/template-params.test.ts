@@ -137,8 +137,10 @@ describe('template with every option on', () => {
   });
 
   it('notifies the alarm topic on alarm and on recovery', () => {
-    const alarm = deployed.Resources.SegmentExportFailureAlarm!.Properties!;
-    expect(alarm.AlarmActions).toEqual([TOPIC]);
-    expect(alarm.OKActions).toEqual([TOPIC]);
+    for (const id of ['SegmentExportFailureAlarm', 'AudienceSyncFailureAlarm']) {
+      const alarm = deployed.Resources[id]!.Properties!;
+      expect(alarm.AlarmActions).toEqual([TOPIC]);
+      expect(alarm.OKActions).toEqual([TOPIC]);
+    }
   });
 });

@@ -218,19 +218,21 @@ describe('security rules hold for the default stage', () => {
     });
   });
 
-  it('alarms on failed and timed-out executions of this state machine, with no topic by default', () => {
+  it('alarms on failed and timed-out executions of each state machine, with no topic by default', () => {
     const alarms = resourcesOfType(deployed, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(1);
-    const alarm = alarms[0]![1];
-    const metrics = (alarm.Properties as { Metrics: { MetricStat?: { Metric: Record<string, unknown> } }[] }).Metrics;
-    const watched = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
-    expect(watched.map((m) => m.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
-    for (const metric of watched) {
-      expect(metric.Namespace).toBe('AWS/States');
-      expect(metric.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: 'SegmentExportStateMachine' } }]);
+    expect(alarms.map(([id]) => id).sort()).toEqual(['AudienceSyncFailureAlarm', 'SegmentExportFailureAlarm']);
+    for (const [id, alarm] of alarms) {
+      const machine = id === 'SegmentExportFailureAlarm' ? 'SegmentExportStateMachine' : 'AudienceSyncStateMachine';
+      const metrics = (alarm.Properties as { Metrics: { MetricStat?: { Metric: Record<string, unknown> } }[] }).Metrics;
+      const watched = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+      expect(watched.map((m) => m.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+      for (const metric of watched) {
+        expect(metric.Namespace).toBe('AWS/States');
+        expect(metric.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: machine } }]);
+      }
+      expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(alarm.Properties).not.toHaveProperty('AlarmActions');
     }
-    expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
-    expect(alarm.Properties).not.toHaveProperty('AlarmActions');
   });
 
   it('keeps execution data out of the state machine logs', () => {
