@@ -70,6 +70,18 @@ const schema = z
       .transform((value) => `${(value ?? 'audience-file-snapshots').replace(/^\/+|\/+$/g, '')}/`)
       .superRefine(refusedWhen(keyPrefixProblem)),
     TENCENT_SCAN_CONCURRENCY: positiveInt(4, 32),
+    /** Largest zip a sync uploads (Tencent refuses zips over 100 MB); bigger deltas are split. */
+    TENCENT_MAX_FILE_BYTES: positiveInt(100_000_000, 100_000_000),
+    /** The audience-sync state machine (startSync, getSync). */
+    SYNC_STATE_MACHINE_ARN: optionalString.pipe(
+      z.string().startsWith('arn:', 'must be a state machine ARN').optional(),
+    ),
+    /** Where syncs keep snapshots and upload files, in the export bucket: {SYNC_PREFIX}/{syncId}/… */
+    SYNC_PREFIX: optionalString
+      .transform((value) => (value ?? 'syncs').replace(/^\/+|\/+$/g, ''))
+      .superRefine(refusedWhen(keyPrefixProblem)),
+    /** Ids sorted in memory before a sorted run is spilled to /tmp (bounds a sync's memory). */
+    SYNC_IDS_IN_MEMORY: positiveInt(1_000_000, 50_000_000),
     /** Set by Lambda itself; locally defaults to us-east-1 for the SDK clients. */
     AWS_REGION: optionalString.transform((value) => value ?? 'us-east-1'),
     LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),

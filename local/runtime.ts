@@ -5,22 +5,28 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type CopyExportDeps, createCopyExport } from '../functions/handlers/copy-export.ts';
 import { createGetExport } from '../functions/handlers/get-export.ts';
+import { createGetSync } from '../functions/handlers/get-sync.ts';
 import { createListAudienceFiles } from '../functions/handlers/list-audience-files.ts';
 import { createRequestExport, type RequestExportDeps } from '../functions/handlers/request-export.ts';
 import { createStartExport } from '../functions/handlers/start-export.ts';
+import { createStartSync } from '../functions/handlers/start-sync.ts';
 import { createS3Client, createSfnClient } from '../lib/aws.ts';
 import { type Config, configSecrets, type Env, parseConfig, realServices } from '../lib/config.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from './aws/s3.ts';
-import { type LocalSfn, startLocalSfn } from './aws/sfn-service.ts';
+import { type LocalSfn, localStateMachineArn, startLocalSfn } from './aws/sfn-service.ts';
+import { loadDefinition, SYNC_ASL_PATH } from './aws/state-machine.ts';
 import {
   type GrowingIoEmulator,
   type GrowingIoEmulatorOptions,
   startGrowingIoEmulator,
 } from './emulators/growingio.ts';
 import { startTencentEmulator, type TencentEmulator, type TencentEmulatorOptions } from './emulators/tencent.ts';
+import { type SyncHooks, syncTaskHandlers } from './sync-tasks.ts';
 
 export const LOCAL_BUCKET = 'audience-exports';
+const EXPORT_MACHINE = 'segment-export';
+const SYNC_MACHINE = 'audience-sync';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface LocalRuntimeOptions {
@@ -37,6 +43,8 @@ export interface LocalRuntimeOptions {
   logger?: Logger;
   onPoll?: RequestExportDeps['onPoll'];
   onCopyProgress?: CopyExportDeps['onProgress'];
+  /** Progress of audience syncs (building, uploads, processing polls). */
+  sync?: SyncHooks;
 }
 
 export interface LocalRuntime {
@@ -51,6 +59,8 @@ export interface LocalRuntime {
     startExport: ReturnType<typeof createStartExport>;
     getExport: ReturnType<typeof createGetExport>;
     listAudienceFiles: ReturnType<typeof createListAudienceFiles>;
+    startSync: ReturnType<typeof createStartSync>;
+    getSync: ReturnType<typeof createGetSync>;
   };
   close(): Promise<void>;
 }
@@ -112,21 +122,37 @@ type Closers = Array<() => Promise<void>>;
 /** The local Step Functions endpoint running the real ASL, its Task states wired to the real task handlers. */
 async function startTasks(options: LocalRuntimeOptions, config: Config, s3Client: S3Client, logger: Logger) {
   const fast = options.fastWaitsMs;
-  return await startLocalSfn({
-    region: config.AWS_REGION,
+  const region = config.AWS_REGION;
+  const exportArn = localStateMachineArn(EXPORT_MACHINE, region);
+  const nested = { client: undefined as SFNClient | undefined };
+  const sfn = await startLocalSfn({
+    region,
     directory: options.sfnDir,
     onServiceError: (error) => logger.error('local Step Functions request failed', { error }),
+    machines: [
+      { name: EXPORT_MACHINE, definition: loadDefinition() },
+      { name: SYNC_MACHINE, definition: loadDefinition(SYNC_ASL_PATH, { SegmentExportStateMachine: exportArn }) },
+    ],
     handlers: {
       requestExport: createRequestExport({ config, logger, onPoll: options.onPoll }),
       copyExport: createCopyExport({ config, s3: s3Client, logger, onProgress: options.onCopyProgress }),
+      ...syncTaskHandlers({ config, s3: s3Client, logger, hooks: options.sync, sfn: () => nested.client! }),
     },
     ...(fast === undefined
       ? {}
       : {
-          waitTimeOverrides: { 'Wait For Export': fast },
-          retryIntervalOverrides: { 'Request Export': fast, 'Copy To S3': fast },
+          waitTimeOverrides: { 'Wait For Export': fast, 'Wait For Processing': fast },
+          retryIntervalOverrides: {
+            'Request Export': fast,
+            'Copy To S3': fast,
+            'Ensure Audience': fast,
+            'Upload File': fast,
+            'Check Processing': fast,
+          },
         }),
   });
+  nested.client = createSfnClient({ endpoint: sfn.endpoint, region, credentials: LOCAL_CREDENTIALS });
+  return Object.assign(sfn, { closeNested: async () => nested.client?.destroy() });
 }
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -138,15 +164,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const s3Client = s3?.client ?? createS3Client({ endpoint: taskConfig.S3_ENDPOINT, region: taskConfig.AWS_REGION });
     const sfn = await startTasks(options, taskConfig, s3Client, logger);
     closers.push(() => sfn.close());
+    closers.push(() => sfn.closeNested());
     const region = taskConfig.AWS_REGION;
     const sfnClient = createSfnClient({ endpoint: sfn.endpoint, region, credentials: LOCAL_CREDENTIALS });
     closers.push(async () => sfnClient.destroy());
-    const api = { SFN_ENDPOINT: sfn.endpoint, STATE_MACHINE_ARN: sfn.stateMachineArn };
+    const api = {
+      SFN_ENDPOINT: sfn.endpoint,
+      STATE_MACHINE_ARN: sfn.stateMachineArns[EXPORT_MACHINE],
+      SYNC_STATE_MACHINE_ARN: sfn.stateMachineArns[SYNC_MACHINE],
+    };
     const config = parseConfig({ ...options.env, ...overrides, ...api });
     const handlers = {
       startExport: createStartExport({ config, sfn: sfnClient, logger }),
       getExport: createGetExport({ config, sfn: sfnClient, logger }),
       listAudienceFiles: createListAudienceFiles({ config, logger, s3: s3Client }),
+      startSync: createStartSync({ config, sfn: sfnClient, logger }),
+      getSync: createGetSync({ config, sfn: sfnClient, logger }),
     };
     return { config, growingio, tencent, s3, s3Client, sfn, sfnClient, handlers, close: () => closeAll(closers) };
   } catch (error) {

@@ -44,6 +44,12 @@ function withScheduleKey(request: unknown, time: string): unknown {
 }
 
 /** Where the caller can follow the export: absolute behind API Gateway, a path otherwise. */
-export function statusUrlFor(event: unknown, exportId: string, baseUrl: string | undefined): string {
-  return exportStatusUrl(exportId, { baseUrl, domainName: isHttpEvent(event) ? event.requestContext.domainName : '' });
+export function statusUrlFor(
+  event: unknown,
+  exportId: string,
+  baseUrl: string | undefined,
+  collection?: string,
+): string {
+  const domainName = isHttpEvent(event) ? event.requestContext.domainName : '';
+  return exportStatusUrl(exportId, { baseUrl, domainName }, collection);
 }

@@ -13,7 +13,8 @@ import { FileSizeError, multipartBody } from './multipart.ts';
 import type { TokenSource } from './oauth.ts';
 import type { AudienceFile } from './types.ts';
 
-export const MAX_FILE_BYTES = 100 * 1024 * 1024;
+// "100 MB" upstream: read as decimal megabytes, the stricter reading of the two.
+export const MAX_FILE_BYTES = 100_000_000;
 
 export interface AudienceClientOptions {
   baseUrl: string;

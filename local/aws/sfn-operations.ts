@@ -1,4 +1,5 @@
 // The five Step Functions operations the local service answers, with AWS's validation, errors and paging.
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { ExecutionRecord, ExecutionStore } from './execution-store.ts';
 import { type Body, FieldReader, type Operation, ServiceError } from './sfn-protocol.ts';
 
@@ -13,12 +14,14 @@ export interface LocalStateMachineInfo {
   arn: string;
   name: string;
   definition: string;
+  /** The definition as the runner takes it. */
+  parsed: StateMachineDefinition;
   creationDate: number;
   roleArn: string;
 }
 
 export interface OperationDeps {
-  machine: LocalStateMachineInfo;
+  machines: readonly LocalStateMachineInfo[];
   store: ExecutionStore;
   /** Starts running a freshly created execution. */
   run(record: ExecutionRecord): void;
@@ -34,10 +37,11 @@ function parseArn(arn: string, kind: 'stateMachine' | 'execution') {
   return { stateMachineName: match[4]!, executionName: match[5] };
 }
 
-function requireMachine(deps: OperationDeps, arn: string): void {
+function requireMachine(deps: OperationDeps, arn: string): LocalStateMachineInfo {
   parseArn(arn, 'stateMachine');
-  if (arn !== deps.machine.arn)
-    throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+  const machine = deps.machines.find((candidate) => candidate.arn === arn);
+  if (!machine) throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+  return machine;
 }
 
 async function requireExecution(deps: OperationDeps, arn: string): Promise<ExecutionRecord> {
@@ -175,8 +179,7 @@ export function createOperations(deps: OperationDeps): Record<string, Operation>
     ListExecutions: (body) => listExecutions(deps, body),
     StopExecution: (body) => stopExecution(deps, body),
     DescribeStateMachine: (body) => {
-      requireMachine(deps, arnOnly(body, 'stateMachineArn'));
-      const { arn, name, definition, roleArn, creationDate } = deps.machine;
+      const { arn, name, definition, roleArn, creationDate } = requireMachine(deps, arnOnly(body, 'stateMachineArn'));
       return { stateMachineArn: arn, name, status: 'ACTIVE', definition, roleArn, type: 'STANDARD', creationDate };
     },
   };

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { closeServer, listen } from '../servers.ts';
 import {
   type ExecutionRecord,
@@ -15,12 +16,15 @@ import {
 } from './execution-store.ts';
 import { createOperations, type LocalStateMachineInfo } from './sfn-operations.ts';
 import { handleJsonRequest } from './sfn-protocol.ts';
-import { createLocalStateMachine, LOCAL_ACCOUNT, type LocalRunOptions } from './state-machine.ts';
+import { createLocalStateMachine, LOCAL_ACCOUNT, type LocalRunOptions, loadDefinition } from './state-machine.ts';
 
 export type { ExecutionStatus };
 
 export interface LocalSfnOptions extends LocalRunOptions {
+  /** Name of the export state machine when `machines` is not given. */
   stateMachineName?: string;
+  /** Every state machine the service hosts (default: the export state machine alone); the first is `stateMachineArn`. */
+  machines?: Array<{ name: string; definition: StateMachineDefinition }>;
   region?: string;
   port?: number;
   /** Where executions are kept (the CLI uses .local/sfn); default a temp dir removed on close. */
@@ -34,6 +38,8 @@ export interface LocalSfnOptions extends LocalRunOptions {
 export interface LocalSfn {
   endpoint: string;
   stateMachineArn: string;
+  /** Name ⇒ ARN of every hosted state machine. */
+  stateMachineArns: Record<string, string>;
   /** Resolves when the named execution, started by this service, has ended. */
   waitFor(executionArn: string): Promise<void>;
   close(): Promise<void>;
@@ -58,9 +64,9 @@ function outcomeOf(error: Error): Outcome {
   return { status: 'FAILED', error: cause.name, cause: cause.message };
 }
 
-/** Runs executions of the local state machine in this process and records how each one ends. */
-function createRunner(options: LocalSfnOptions, store: ExecutionStore) {
-  const machine = createLocalStateMachine(options);
+/** Runs executions of the local state machines in this process and records how each one ends. */
+function createRunner(options: LocalSfnOptions, store: ExecutionStore, machines: LocalStateMachineInfo[]) {
+  const runnable = new Map(machines.map((info) => [info.arn, createLocalStateMachine(options, info.parsed)]));
   const live = new Map<string, LiveRun>();
   const end = async (executionArn: string, outcome: Outcome) => {
     const run = live.get(executionArn);
@@ -82,10 +88,14 @@ function createRunner(options: LocalSfnOptions, store: ExecutionStore) {
     void done.finally(() => clearInterval(timer));
   };
   return {
-    definition: machine.definition,
     live,
     run(record: ExecutionRecord) {
-      const run = machine.run(JSON.parse(record.input));
+      const execution = {
+        Id: record.executionArn,
+        Name: record.name,
+        StartTime: new Date(record.startDate * 1000).toISOString(),
+      };
+      const run = runnable.get(record.stateMachineArn)!.run(JSON.parse(record.input), execution);
       const done = run.result.then(
         (output) => end(record.executionArn, { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) }),
         (error: Error) => end(record.executionArn, outcomeOf(error)),
@@ -108,6 +118,10 @@ function createRunner(options: LocalSfnOptions, store: ExecutionStore) {
   };
 }
 
+export function localStateMachineArn(name: string, region = 'us-east-1'): string {
+  return `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
+}
+
 async function executionDirectory(directory: string | undefined) {
   if (directory) return { path: directory, remove: async () => {} };
   const path = await mkdtemp(join(tmpdir(), 'local-sfn-'));
@@ -116,18 +130,21 @@ async function executionDirectory(directory: string | undefined) {
 
 export async function startLocalSfn(options: LocalSfnOptions): Promise<LocalSfn> {
   const region = options.region ?? 'us-east-1';
-  const name = options.stateMachineName ?? 'segment-export';
-  const directory = await executionDirectory(options.directory);
-  const store = await openExecutionStore(directory.path);
-  const runner = createRunner(options, store);
-  const machine: LocalStateMachineInfo = {
-    arn: `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${name}`,
+  const hosted = options.machines ?? [
+    { name: options.stateMachineName ?? 'segment-export', definition: loadDefinition() },
+  ];
+  const machines: LocalStateMachineInfo[] = hosted.map(({ name, definition }) => ({
+    arn: localStateMachineArn(name, region),
     name,
-    definition: JSON.stringify(runner.definition),
+    definition: JSON.stringify(definition),
+    parsed: definition,
     creationDate: Date.now() / 1000,
     roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}-local`,
-  };
-  const operations = createOperations({ machine, store, run: runner.run, abort: runner.abort });
+  }));
+  const directory = await executionDirectory(options.directory);
+  const store = await openExecutionStore(directory.path);
+  const runner = createRunner(options, store, machines);
+  const operations = createOperations({ machines, store, run: runner.run, abort: runner.abort });
   const server = createServer((req, res) => void handleJsonRequest(req, res, operations, options.onServiceError));
   const endpoint = await listen(server, { name: 'Step Functions', port: options.port }).catch(async (error) => {
     store.close();
@@ -136,7 +153,8 @@ export async function startLocalSfn(options: LocalSfnOptions): Promise<LocalSfn>
   });
   return {
     endpoint,
-    stateMachineArn: machine.arn,
+    stateMachineArn: machines[0]!.arn,
+    stateMachineArns: Object.fromEntries(machines.map((machine) => [machine.name, machine.arn])),
     waitFor: async (executionArn) => {
       await runner.live.get(executionArn)?.done;
     },

@@ -23,6 +23,14 @@ const OPTIONS = {
   port: { type: 'string' },
   'growingio-port': { type: 'string' },
   'tencent-port': { type: 'string' },
+  'user-id-type': { type: 'string' },
+  'id-column': { type: 'string' },
+  'audience-id': { type: 'string' },
+  'audience-name': { type: 'string' },
+  'sync-id': { type: 'string' },
+  'open-app-id': { type: 'string' },
+  full: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -31,6 +39,22 @@ const ALLOWED: Record<string, string[]> = {
   'audience-files': ['account-id', 'filtering', 'page', 'page-size', 'fields', 'snapshot-id', 'json'],
   serve: ['port'],
   emulate: ['growingio-port', 'tencent-port'],
+  sync: [
+    'project-uid',
+    'segmentation-id',
+    'account-id',
+    'user-id-type',
+    'id-column',
+    'audience-id',
+    'audience-name',
+    'sync-id',
+    'parameters',
+    'open-app-id',
+    'full',
+    'dry-run',
+    'demo',
+    'json',
+  ],
 };
 
 type Options = typeof OPTIONS;

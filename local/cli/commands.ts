@@ -40,7 +40,7 @@ export const DEMO = {
 };
 
 /** Handler logs go to stderr only when LOG_LEVEL is set: the CLI prints its own progress and errors. */
-function cliLogger(env: Env, fallback?: 'info'): Logger {
+export function cliLogger(env: Env, fallback?: 'info'): Logger {
   if (!isSet(env, 'LOG_LEVEL') && !fallback) return silentLogger;
   const level = isSet(env, 'LOG_LEVEL') ? parseConfig(env).LOG_LEVEL : fallback;
   return createLogger({ level, write: (line) => process.stderr.write(`${line}\n`) });

@@ -5,6 +5,7 @@ import { AppError, ConfigError } from '../../lib/errors.ts';
 import { redactText } from '../../lib/log.ts';
 import { parseCommandLine, UsageError } from './args.ts';
 import { runAudienceFiles, runEmulate, runExport, runServe } from './commands.ts';
+import { runSync } from './sync.ts';
 
 export const USAGE = `Usage:
   audience-pipeline export --project-uid P --segmentation-id S [--expire-minutes N] [--parameters a,b]
@@ -12,13 +13,17 @@ export const USAGE = `Usage:
   audience-pipeline export --demo [--json]        a whole export on the built-in emulator (npm start)
   audience-pipeline audience-files --account-id N [--filtering '<json>'] [--page N] [--page-size N]
                            [--fields a,b | --fields '["a","b"]'] [--snapshot-id ID] [--json]
+  audience-pipeline sync --project-uid P --segmentation-id S --account-id N --user-id-type T --id-column C
+                         [--audience-id N | --audience-name NAME] [--sync-id ID] [--parameters a,b]
+                         [--open-app-id X] [--full] [--dry-run] [--json]
+  audience-pipeline sync --demo [--dry-run] [--json]  a whole sync on the emulators; each demo run changes the segment
   audience-pipeline serve [--port 3000]
   audience-pipeline emulate [--growingio-port N] [--tencent-port N]
 
 Real services are used when their settings are present: GROWINGIO_BASE_URL + GROWINGIO_TOKEN,
 S3_ENDPOINT / EXPORT_BUCKET, TENCENT_BASE_URL + TENCENT_ACCESS_TOKEN. Otherwise emulators and an
 embedded S3 (data under .local/) start on 127.0.0.1.
-Exit codes: 0 success, 1 export or request failed, 2 bad usage, a bad request or a bad environment
+Exit codes: 0 success, 1 export, sync or request failed, 2 bad usage, a bad request or a bad environment
 variable (one line naming it).`;
 
 async function main(argv: string[]): Promise<number> {
@@ -36,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       return await runAudienceFiles(flags, env);
     case 'serve':
       return await runServe(flags, env);
+    case 'sync':
+      return await runSync(flags, env);
     default:
       return await runEmulate(flags);
   }

@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen } from '../servers.ts';
-import { describeCsv } from './csv-generator.ts';
+import { type CsvFileSpec, describeCsv } from './csv-generator.ts';
 import { currentFile, handleDownload, initialFileStates, issueLinks } from './growingio-downloads.ts';
 import {
   type Answer,
@@ -20,6 +20,8 @@ export interface GrowingIoEmulator {
   token: string;
   downloadHost: string;
   setFaults(faults: GrowingIoFaults): void;
+  /** The segment changed: exports from now on serve these files (jobs already issued are forgotten). */
+  setFiles(files: CsvFileSpec[]): void;
   stats(): { apiRequests: number; downloads: number; jobsCreated: number; throttled: number };
   expectedFiles(parameters?: string[]): Promise<Array<{ bytes: number; sha256: string; rows: number }>>;
   close(): Promise<void>;
@@ -181,6 +183,11 @@ export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions =
       s.faults = { ...next };
       // Versions stay; what was served is counted afresh, so a re-armed changeFileAfterBytes fires again.
       for (const state of s.fileStates) Object.assign(state, { served: 0, changed: false });
+    },
+    setFiles: (files) => {
+      s.files = files;
+      s.fileStates = initialFileStates(s);
+      s.jobsByKey.clear();
     },
     stats: () => ({ ...s.counters }),
     expectedFiles: (parameters) =>

@@ -214,9 +214,15 @@ export function privileges(template: Template, role: string): string[] {
 /** The packaged state machine definition, its Fn::Sub placeholders replaced by the Lambda ARNs they stand for. */
 export function packagedDefinition(template: Template, stateMachineId: string): Record<string, unknown> {
   const sub = template.Resources[stateMachineId]?.Properties?.DefinitionString as { 'Fn::Sub': [string, unknown] };
-  const [text, values] = sub['Fn::Sub'] as [string, Record<string, { 'Fn::GetAtt': [string, string] }>];
+  const [text, values] = sub['Fn::Sub'] as [
+    string,
+    Record<string, { 'Fn::GetAtt': [string, string] } | { Ref: string }>,
+  ];
   const resolved = text.replace(/\$\{([^}]+)\}/g, (_whole, name: string) => {
-    const [functionId] = values[name]!['Fn::GetAtt'];
+    const value = values[name]!;
+    // A Ref to another state machine of the stack (the sync's nested export) stays a recognisable placeholder.
+    if ('Ref' in value) return `{Ref:${value.Ref}}`;
+    const [functionId] = value['Fn::GetAtt'];
     const functionName = template.Resources[functionId]?.Properties?.FunctionName;
     return `arn:aws:lambda:us-east-1:123456789012:function:${String(functionName)}`;
   });

@@ -2,7 +2,24 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const ENTRIES = ['copy-export', 'get-export', 'list-audience-files', 'request-export', 'start-export'];
+const SYNC_TASKS = [
+  'build-audience-files',
+  'ensure-audience',
+  'upload-audience-file',
+  'check-audience-files',
+  'finish-sync',
+  'clean-up-sync',
+];
+const ENTRIES = [
+  'copy-export',
+  'get-export',
+  'list-audience-files',
+  'request-export',
+  'start-export',
+  'start-sync',
+  'get-sync',
+  ...SYNC_TASKS,
+];
 const BAD_ENV = { LOG_LEVEL: 'loud', STATE_MACHINE_ARN: 'bogus', GROWINGIO_TOKEN: 'gio-secret-token-123' };
 const saved: Record<string, string | undefined> = {};
 const context = { awsRequestId: 'r1', functionName: 'test' } as Context;
@@ -29,7 +46,7 @@ describe('functions/*.ts with a bad environment', () => {
     expect(Object.keys(await load(name))).toEqual(['handler']);
   });
 
-  it.each(['get-export', 'list-audience-files', 'start-export'])(
+  it.each(['get-export', 'list-audience-files', 'start-export', 'start-sync', 'get-sync'])(
     '%s answers an HTTP event with a JSON 500 naming the variables, no value, no stack',
     async (name) => {
       const result = (await (await load(name)).handler(httpEvent, context)) as { statusCode: number; body: string };
@@ -43,10 +60,13 @@ describe('functions/*.ts with a bad environment', () => {
     },
   );
 
-  it.each(['copy-export', 'request-export'])('%s (a task) throws the ConfigError itself', async (name) => {
-    await expect((await load(name)).handler({}, context)).rejects.toMatchObject({
-      name: 'ConfigError',
-      errors: [{ field: 'STATE_MACHINE_ARN' }, { field: 'LOG_LEVEL' }],
-    });
-  });
+  it.each(['copy-export', 'request-export', ...SYNC_TASKS])(
+    '%s (a task) throws the ConfigError itself',
+    async (name) => {
+      await expect((await load(name)).handler({}, context)).rejects.toMatchObject({
+        name: 'ConfigError',
+        errors: [{ field: 'STATE_MACHINE_ARN' }, { field: 'LOG_LEVEL' }],
+      });
+    },
+  );
 });

@@ -1,5 +1,7 @@
 // The packaged template with every optional stage param switched on: JWT, KMS, CORS, expiry, versioning, alarm topic.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { requestFromEvent } from '../../functions/middleware/export-trigger.ts';
+import { parseSyncRequest } from '../../lib/sync/request.ts';
 import {
   deployedView,
   evaluateConditions,
@@ -13,6 +15,11 @@ import { loadSpec, type Spec, specErrors } from '../helpers/template-spec.ts';
 
 const KMS_KEY = 'arn:aws:kms:us-east-1:111122223333:key/abc';
 const TOPIC = 'arn:aws:sns:us-east-1:111122223333:audience-pipeline-alerts';
+const SYNC_REQUEST = {
+  projectUid: 'P1',
+  segmentationId: 'S1',
+  tencent: { accountId: 10001, userIdType: 'HASH_MOBILE_PHONE', idColumn: 'phone' },
+};
 const PARAMS = {
   apiAuth: 'jwt',
   jwtIssuerUrl: 'https://login.example.com/',
@@ -26,6 +33,10 @@ const PARAMS = {
   apiThrottleRate: '2',
   alarmTopicArn: TOPIC,
   growingioTokenParameter: '/custom/growingio',
+  syncPrefix: 'audiences',
+  syncScheduleEnabled: 'true',
+  syncScheduleRate: 'rate(12 hours)',
+  syncScheduleRequest: JSON.stringify(SYNC_REQUEST),
 };
 
 let raw: Template;
@@ -67,13 +78,13 @@ describe('template with every option on', () => {
       JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['audience-api'] },
     });
     const routes = resourcesOfType(deployed, 'AWS::ApiGatewayV2::Route');
-    expect(routes).toHaveLength(3);
+    expect(routes).toHaveLength(5);
     for (const [, route] of routes) {
       expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: id } });
     }
   });
 
-  it('encrypts with the KMS key, and only copyExport and listAudienceFiles (snapshots) may use that key', () => {
+  it('encrypts with the KMS key, and only copyExport, listAudienceFiles (snapshots) and the sync roles touching objects may use that key', () => {
     const encryption = deployed.Resources.ExportBucket!.Properties!.BucketEncryption;
     expect(encryption).toEqual({
       ServerSideEncryptionConfiguration: [
@@ -83,10 +94,42 @@ describe('template with every option on', () => {
     const kmsHolders = resourcesOfType(deployed, 'AWS::IAM::Role')
       .map(([role]) => [role, privileges(deployed, role).filter((p) => p.startsWith('kms:'))] as const)
       .filter(([, held]) => held.length > 0);
-    expect(kmsHolders).toEqual([
-      ['CopyExportIamRoleLambdaExecution', [`kms:Decrypt @ ${KMS_KEY}`, `kms:GenerateDataKey @ ${KMS_KEY}`]],
-      ['ListAudienceFilesIamRoleLambdaExecution', [`kms:Decrypt @ ${KMS_KEY}`, `kms:GenerateDataKey @ ${KMS_KEY}`]],
-    ]);
+    const key = [`kms:Decrypt @ ${KMS_KEY}`, `kms:GenerateDataKey @ ${KMS_KEY}`];
+    expect(kmsHolders.sort()).toEqual(
+      [
+        ['BuildAudienceFilesIamRoleLambdaExecution', key],
+        ['CopyExportIamRoleLambdaExecution', key],
+        ['ListAudienceFilesIamRoleLambdaExecution', key],
+        ['FinishSyncIamRoleLambdaExecution', key],
+        ['UploadAudienceFileIamRoleLambdaExecution', key],
+      ].sort(),
+    );
+  });
+
+  it('lets the sync read the configured export prefix and write only under the configured sync prefix', () => {
+    expect(privileges(deployed, 'BuildAudienceFilesIamRoleLambdaExecution').filter((p) => p.startsWith('s3:'))).toEqual(
+      [
+        's3:GetObject @ {ExportBucket.Arn}/audiences/*',
+        's3:GetObject @ {ExportBucket.Arn}/segments/*',
+        's3:PutObject @ {ExportBucket.Arn}/audiences/*',
+      ],
+    );
+    const env = deployed.Resources.FinishSyncLambdaFunction!.Properties!.Environment as { Variables: object };
+    expect(env.Variables).toMatchObject({ SYNC_PREFIX: 'audiences' });
+  });
+
+  it('schedules startSync with the configured request, which the sync schema accepts', () => {
+    const rules = resourcesOfType(deployed, 'AWS::Events::Rule').filter(([, rule]) =>
+      JSON.stringify(rule.Properties?.Targets).includes('StartSyncLambdaFunction'),
+    );
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]![1].Properties!;
+    expect(rule).toMatchObject({ ScheduleExpression: 'rate(12 hours)', State: 'ENABLED' });
+    const target = (rule.Targets as { InputTransformer: { InputTemplate: string } }[])[0]!;
+    const time = '2026-01-01T00:00:00Z';
+    const event = JSON.parse(target.InputTransformer.InputTemplate.replace('<time>', JSON.stringify(time)));
+    const request = parseSyncRequest(requestFromEvent(event));
+    expect(request).toMatchObject({ ...SYNC_REQUEST, idempotencyKey: `schedule:P1:S1:${time}` });
   });
 
   it('writes and expires exports under the configured prefix only', () => {
@@ -126,8 +169,10 @@ describe('template with every option on', () => {
   });
 
   it('notifies the alarm topic on alarm and on recovery', () => {
-    const alarm = deployed.Resources.SegmentExportFailureAlarm!.Properties!;
-    expect(alarm.AlarmActions).toEqual([TOPIC]);
-    expect(alarm.OKActions).toEqual([TOPIC]);
+    for (const id of ['SegmentExportFailureAlarm', 'AudienceSyncFailureAlarm']) {
+      const alarm = deployed.Resources[id]!.Properties!;
+      expect(alarm.AlarmActions).toEqual([TOPIC]);
+      expect(alarm.OKActions).toEqual([TOPIC]);
+    }
   });
 });

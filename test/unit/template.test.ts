@@ -1,7 +1,7 @@
 // The packaged CloudFormation template (default stage params): spec-valid, valid ASL, least privilege, secure defaults.
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_ACCOUNT, loadDefinition } from '../../local/aws/state-machine.ts';
+import { LOCAL_ACCOUNT, loadDefinition, SYNC_ASL_PATH } from '../../local/aws/state-machine.ts';
 import {
   deployedView,
   packagedDefinition,
@@ -29,6 +29,38 @@ function own(fn: string, ...work: string[]): string[] {
 }
 
 const EXECUTIONS = arn('states', `execution:${PREFIX}-segment-export:*`);
+const SYNC_EXECUTIONS = arn('states', `execution:${PREFIX}-audience-sync:*`);
+const TENCENT_TOKEN = `ssm:GetParameters @ ${arn('ssm', `parameter/audience-pipeline/${STAGE}/tencent-access-token`)}`;
+const SYNC_OBJECTS = '{ExportBucket.Arn}/syncs/*';
+/** The sync roles read the export prefix and write only under the sync prefix. */
+const SYNC_PRIVILEGES: Record<string, string[]> = {
+  StartSyncIamRoleLambdaExecution: own(
+    'startSync',
+    'states:StartExecution @ {AudienceSyncStateMachine}',
+    `states:DescribeExecution @ ${SYNC_EXECUTIONS}`,
+  ),
+  GetSyncIamRoleLambdaExecution: own('getSync', `states:DescribeExecution @ ${SYNC_EXECUTIONS}`),
+  BuildAudienceFilesIamRoleLambdaExecution: own(
+    'buildAudienceFiles',
+    's3:GetObject @ {ExportBucket.Arn}/exports/*',
+    `s3:GetObject @ ${SYNC_OBJECTS}`,
+    `s3:PutObject @ ${SYNC_OBJECTS}`,
+  ),
+  EnsureAudienceIamRoleLambdaExecution: own('ensureAudience', TENCENT_TOKEN),
+  UploadAudienceFileIamRoleLambdaExecution: own('uploadAudienceFile', TENCENT_TOKEN, `s3:GetObject @ ${SYNC_OBJECTS}`),
+  CheckAudienceFilesIamRoleLambdaExecution: own('checkAudienceFiles', TENCENT_TOKEN),
+  FinishSyncIamRoleLambdaExecution: own(
+    'finishSync',
+    `s3:DeleteObject @ ${SYNC_OBJECTS}`,
+    `s3:GetObject @ ${SYNC_OBJECTS}`,
+    `s3:PutObject @ ${SYNC_OBJECTS}`,
+  ),
+  CleanUpSyncIamRoleLambdaExecution: own(
+    'cleanUpSync',
+    `s3:DeleteObject @ ${SYNC_OBJECTS}`,
+    's3:ListBucket @ {ExportBucket.Arn}',
+  ),
+};
 const EXPECTED_PRIVILEGES: Record<string, string[]> = {
   StartExportIamRoleLambdaExecution: own(
     'startExport',
@@ -59,6 +91,7 @@ const EXPECTED_PRIVILEGES: Record<string, string[]> = {
     's3:PutObject @ {ExportBucket.Arn}/audience-file-snapshots/*',
     's3:ListBucket @ {ExportBucket.Arn}',
   ),
+  ...SYNC_PRIVILEGES,
 };
 
 let raw: Template;
@@ -108,6 +141,32 @@ describe('state machine definition', () => {
     expect(JSON.parse(local)).toEqual(loadDefinition());
   });
 
+  it('sync: passes asl-validator, is deployed as the local runtime runs it, and holds only what it uses', () => {
+    const exportArn = `arn:aws:states:us-east-1:${LOCAL_ACCOUNT}:stateMachine:segment-export`;
+    const local = loadDefinition(SYNC_ASL_PATH, { SegmentExportStateMachine: exportArn });
+    const packaged = packagedDefinition(deployed, 'AudienceSyncStateMachine');
+    for (const definition of [local, packaged]) expect(validateAsl(definition).errorsText()).toBe('');
+    const asLocal = JSON.stringify(packaged)
+      .replaceAll(`123456789012:function:${PREFIX}-`, `${LOCAL_ACCOUNT}:function:`)
+      .replace('{Ref:SegmentExportStateMachine}', exportArn);
+    expect(JSON.parse(asLocal)).toEqual(local);
+    const held = privileges(deployed, 'AudienceSyncStateMachineRole');
+    const lambdas = ['BuildAudienceFiles', 'CheckAudienceFiles', 'CleanUpSync', 'EnsureAudience', 'FinishSync'];
+    expect(held.filter((p) => !p.endsWith(' @ *'))).toEqual(
+      [
+        ...[...lambdas, 'UploadAudienceFile'].map((fn) => `lambda:InvokeFunction @ {${fn}LambdaFunction.Arn}`),
+        'states:StartExecution @ {SegmentExportStateMachine}',
+        `states:DescribeExecution @ ${EXECUTIONS}`,
+        `states:StopExecution @ ${EXECUTIONS}`,
+        ...['events:DescribeRule', 'events:PutRule', 'events:PutTargets'].map(
+          (a) => `${a} @ ${arn('events', 'rule/StepFunctionsGetEventsForStepFunctionsExecutionRule')}`,
+        ),
+      ].sort(),
+    );
+    for (const p of held.filter((p) => p.endsWith(' @ *')))
+      expect(WILDCARD_RESOURCE_EXCEPTIONS).toHaveProperty([p.split(' @ ')[0]!]);
+  });
+
   it('may invoke only its two task Lambdas; everything else it holds is a documented exception', () => {
     const held = privileges(deployed, 'SegmentExportStateMachineRole');
     expect(held.filter((p) => !p.endsWith(' @ *'))).toEqual([
@@ -128,7 +187,8 @@ describe('security rules hold for the default stage', () => {
 
   it('gives each function exactly the privileges it uses, on exact ARNs', () => {
     const roles = resourcesOfType(deployed, 'AWS::IAM::Role').map(([id]) => id);
-    expect(roles.sort()).toEqual([...Object.keys(EXPECTED_PRIVILEGES), 'SegmentExportStateMachineRole'].sort());
+    const machineRoles = ['SegmentExportStateMachineRole', 'AudienceSyncStateMachineRole'];
+    expect(roles.sort()).toEqual([...Object.keys(EXPECTED_PRIVILEGES), ...machineRoles].sort());
     for (const [role, expected] of Object.entries(EXPECTED_PRIVILEGES)) {
       expect(privileges(deployed, role), role).toEqual(expected);
     }
@@ -184,7 +244,9 @@ describe('security rules hold for the default stage', () => {
     expect(routes.map(([, r]) => [r.Properties?.RouteKey, r.Properties?.AuthorizationType]).sort()).toEqual([
       ['GET /audience-files', 'AWS_IAM'],
       ['GET /exports/{exportId}', 'AWS_IAM'],
+      ['GET /syncs/{runId}', 'AWS_IAM'],
       ['POST /exports', 'AWS_IAM'],
+      ['POST /syncs', 'AWS_IAM'],
     ]);
     expect(resourcesOfType(deployed, 'AWS::ApiGatewayV2::Authorizer')).toEqual([]);
     expect(deployed.Resources.HttpApi!.Properties!.CorsConfiguration).toBeUndefined();
@@ -194,19 +256,21 @@ describe('security rules hold for the default stage', () => {
     });
   });
 
-  it('alarms on failed and timed-out executions of this state machine, with no topic by default', () => {
+  it('alarms on failed and timed-out executions of each state machine, with no topic by default', () => {
     const alarms = resourcesOfType(deployed, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(1);
-    const alarm = alarms[0]![1];
-    const metrics = (alarm.Properties as { Metrics: { MetricStat?: { Metric: Record<string, unknown> } }[] }).Metrics;
-    const watched = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
-    expect(watched.map((m) => m.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
-    for (const metric of watched) {
-      expect(metric.Namespace).toBe('AWS/States');
-      expect(metric.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: 'SegmentExportStateMachine' } }]);
+    expect(alarms.map(([id]) => id).sort()).toEqual(['AudienceSyncFailureAlarm', 'SegmentExportFailureAlarm']);
+    for (const [id, alarm] of alarms) {
+      const machine = id === 'SegmentExportFailureAlarm' ? 'SegmentExportStateMachine' : 'AudienceSyncStateMachine';
+      const metrics = (alarm.Properties as { Metrics: { MetricStat?: { Metric: Record<string, unknown> } }[] }).Metrics;
+      const watched = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+      expect(watched.map((m) => m.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+      for (const metric of watched) {
+        expect(metric.Namespace).toBe('AWS/States');
+        expect(metric.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: machine } }]);
+      }
+      expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(alarm.Properties).not.toHaveProperty('AlarmActions');
     }
-    expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
-    expect(alarm.Properties).not.toHaveProperty('AlarmActions');
   });
 
   it('keeps execution data out of the state machine logs', () => {
