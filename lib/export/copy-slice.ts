@@ -1,0 +1,304 @@
+// One slice of one file's copy: download (resumed with Range), hash, count rows, upload whole parts, and stop at a
+// part boundary before the deadline with a small checkpoint; the state machine calls it again until the file is done.
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { BadRequest, DownloadRefused, ExportStopped } from '../errors.ts';
+import { assertTrustedDownloadLink } from '../growingio/download-links.ts';
+import { type Logger, redactUrl, silentLogger } from '../log.ts';
+import { type Clock, systemClock } from '../retry.ts';
+import { invalidInput, parseOrFail } from '../validation.ts';
+import type { CopyProgress } from './copy-to-s3.ts';
+import { CsvRecordCounter, csvRowStateSchema } from './csv-records.ts';
+import type { Download } from './download.ts';
+import { openSource, type SourceValidators, sourceValidatorsSchema } from './file-source.ts';
+import { deleteObjects, type ExportFile } from './manifest.ts';
+import { abortUpload, completeUpload, createUpload, type UploadTarget, uploadPart } from './multipart.ts';
+import { createResumableSha256 } from './resumable-hash.ts';
+
+const MiB = 1024 * 1024;
+/** Below this assumed download speed a file is hashed resumably from its first byte (see chooseHasher). */
+const ASSUMED_MIN_BYTES_PER_SECOND = MiB;
+
+/** Where a file's copy stands between invocations (a few hundred bytes of JSON). No uploadId ⇒ start over. */
+export const copyCheckpointSchema = z
+  .object({
+    key: z.string().min(1).max(1024),
+    uploadId: z.string().min(1).max(1024).optional(),
+    nextPartNumber: z.number().int().min(1).max(10_000),
+    offset: z.number().int().min(0),
+    hashState: z.string().max(512).optional(),
+    rowState: csvRowStateSchema.optional(),
+    source: sourceValidatorsSchema,
+    slices: z.number().int().min(0),
+    restarts: z.number().int().min(0),
+    /** The server cannot resume this file (it ignores Range or gzip-encodes it): copy it in one go. */
+    wholeFile: z.boolean().optional(),
+  })
+  .strict();
+export type CopyCheckpoint = z.output<typeof copyCheckpointSchema>;
+
+export type CopySliceResult = { done: true; file: ExportFile } | { done: false; checkpoint: CopyCheckpoint };
+
+export interface CopySliceDeps {
+  s3: S3Client;
+  allowlist: readonly string[];
+  logger?: Logger;
+  /** Socket inactivity limit of the download; default 60 s. */
+  timeoutMs?: number;
+  /** Default 8 MiB (S3's minimum is 5 MiB). */
+  partSizeBytes?: number;
+  /** End the slice after about this many bytes (COPY_SLICE_BYTES); default: only the deadline ends it. */
+  sliceBytes?: number;
+  /** Epoch ms when the slice must have ended (Lambda deadline minus a margin). */
+  deadlineAt?: number;
+  /** Parts uploading while the next one downloads; default 2. */
+  queueSize?: number;
+  clock?: Clock;
+  signal?: AbortSignal;
+  /** Whether the export's execution still runs (DescribeExecution); a stopped one gets no object. */
+  isRunning?: () => Promise<boolean>;
+  onProgress?: (progress: CopyProgress) => void;
+}
+
+export interface CopySliceInput {
+  bucket: string;
+  key: string;
+  link: string;
+  index: number;
+  fileCount: number;
+  checkpoint?: CopyCheckpoint;
+}
+
+interface Hasher {
+  /** Whether save() gives a state (hash-wasm) or undefined (node:crypto). */
+  resumable: boolean;
+  update(bytes: Uint8Array): void;
+  save(): string | undefined;
+  digest(): string;
+}
+
+interface Slice {
+  deps: CopySliceDeps;
+  input: CopySliceInput;
+  target: UploadTarget;
+  download: Download;
+  uploadId: string;
+  partNumber: number;
+  offset: number;
+  sliceStart: number;
+  hasher: Hasher;
+  counter: CsvRecordCounter;
+  validators: SourceValidators;
+  wholeFile: boolean;
+  slices: number;
+  restarts: number;
+}
+
+export function parseCheckpoint(value: unknown): CopyCheckpoint {
+  return parseOrFail(copyCheckpointSchema, value, (errors) => invalidInput(BadRequest, 'Invalid checkpoint', errors), 'checkpoint');
+}
+
+/** Copies the next slice of one file; resolves with the file (done) or the checkpoint to continue from. */
+export async function copySlice(deps: CopySliceDeps, input: CopySliceInput): Promise<CopySliceResult> {
+  const url = assertTrustedDownloadLink(input.link, deps.allowlist);
+  const where = redactUrl(`${url.protocol}//${url.host}${url.pathname}`);
+  const label = `file ${input.index + 1}/${input.fileCount} (${where})`;
+  const slice = await startSlice(deps, input, { url, label });
+  try {
+    const ended = await pump(slice);
+    await settle(slice);
+    return ended ? await finishFile(slice) : await endSlice(slice);
+  } catch (error) {
+    slice.download.close();
+    await settle(slice).catch(() => {});
+    // An upload begun by this invocation is ours to drop; a resumed one stays for the retry of this slice.
+    if (slice.uploadId !== input.checkpoint?.uploadId) await abortUpload(slice.target, slice.uploadId);
+    throw slice.download.failure() ?? error;
+  }
+}
+
+async function startSlice(deps: CopySliceDeps, input: CopySliceInput, where: { url: URL; label: string }) {
+  const target = { s3: deps.s3, bucket: input.bucket, key: input.key };
+  const log = deps.logger ?? silentLogger;
+  const previous = input.checkpoint;
+  const resume = previous?.uploadId && previous.offset > 0 ? previous : undefined;
+  const opened = await openSource(
+    where,
+    deps.timeoutMs ?? 60_000,
+    deps.signal,
+    resume ? { offset: resume.offset, validators: resume.source } : undefined,
+  );
+  const base = { deps, input, target, download: opened.download, slices: (previous?.slices ?? 0) + 1 };
+  if (opened.resumed && resume) {
+    return {
+      ...base,
+      uploadId: resume.uploadId!,
+      partNumber: resume.nextPartNumber,
+      offset: resume.offset,
+      sliceStart: resume.offset,
+      hasher: await resumableHasher(resume.hashState),
+      counter: CsvRecordCounter.load(resume.rowState),
+      validators: resume.source,
+      wholeFile: false,
+      restarts: resume.restarts,
+    } satisfies Slice;
+  }
+  if (previous?.uploadId) await abortUpload(target, previous.uploadId);
+  const restarted = opened.resumed ? undefined : opened.restartReason;
+  if (restarted) log.warn('copying the file again from byte 0', { key: input.key, reason: restarted });
+  const wholeFile = Boolean(previous?.wholeFile || opened.download.encoded || (!opened.resumed && opened.ignoresRange));
+  const validators = opened.resumed ? resume?.source ?? {} : opened.validators;
+  return {
+    ...base,
+    uploadId: await createUpload(target, deps),
+    partNumber: 1,
+    offset: 0,
+    sliceStart: 0,
+    hasher: await chooseHasher(deps, opened.download, wholeFile, previous !== undefined && !restarted),
+    counter: new CsvRecordCounter(),
+    validators,
+    wholeFile,
+    restarts: (previous?.restarts ?? 0) + (restarted ? 1 : 0),
+  } satisfies Slice;
+}
+
+/**
+ * node:crypto (about 6× cheaper) when the file will be copied in this invocation: it must be (wholeFile), or its
+ * length fits the slice and the time left at ASSUMED_MIN_BYTES_PER_SECOND. Otherwise hash-wasm, whose state
+ * survives the invocation. `forced`: an earlier slice ran out of time on node:crypto, so it is hash-wasm now.
+ */
+async function chooseHasher(deps: CopySliceDeps, download: Download, wholeFile: boolean, forced: boolean) {
+  if (wholeFile) return nativeHasher();
+  const now = (deps.clock ?? systemClock).now();
+  const timeBudget =
+    deps.deadlineAt === undefined ? Number.POSITIVE_INFINITY : ((deps.deadlineAt - now) / 1000) * ASSUMED_MIN_BYTES_PER_SECOND;
+  const budget = Math.min(deps.sliceBytes ?? Number.POSITIVE_INFINITY, timeBudget);
+  const length = download.contentLength;
+  if (!forced && length !== undefined && length <= budget) return nativeHasher();
+  return await resumableHasher(undefined);
+}
+
+function nativeHasher(): Hasher {
+  const hash = createHash('sha256');
+  return { resumable: false, update: (bytes) => hash.update(bytes), save: () => undefined, digest: () => hash.digest('hex') };
+}
+
+async function resumableHasher(state: string | undefined): Promise<Hasher> {
+  const hash = await createResumableSha256(state);
+  return { resumable: true, update: (bytes) => hash.update(bytes), save: () => hash.save(), digest: () => hash.digest() };
+}
+
+const inflight = new WeakMap<Slice, Array<Promise<void>>>();
+
+/** Reads the body into whole parts and sends them; resolves true at the end of the file, false at a slice end. */
+async function pump(slice: Slice): Promise<boolean> {
+  const partSize = slice.deps.partSizeBytes ?? 8 * MiB;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const chunk of slice.download.body as AsyncIterable<Buffer>) {
+    // Out of time: what is not a whole part yet is dropped; the next slice fetches it again.
+    if (timeUp(slice)) return false;
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    while (pendingBytes >= partSize) {
+      const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+      const rest = all.subarray(partSize);
+      pending = rest.length > 0 ? [rest] : [];
+      pendingBytes = rest.length;
+      await sendPart(slice, all.subarray(0, partSize));
+      if (sliceFull(slice)) return false;
+    }
+  }
+  const broken = slice.download.failure() ?? slice.download.incomplete();
+  if (broken) throw broken;
+  if (pendingBytes > 0) await sendPart(slice, Buffer.concat(pending));
+  return true;
+}
+
+function timeUp(slice: Slice): boolean {
+  const { deadlineAt, clock } = slice.deps;
+  return !slice.wholeFile && deadlineAt !== undefined && (clock ?? systemClock).now() >= deadlineAt;
+}
+
+function sliceFull(slice: Slice): boolean {
+  const { sliceBytes } = slice.deps;
+  if (slice.wholeFile || !slice.hasher.resumable || sliceBytes === undefined) return false;
+  const length = slice.validators.length;
+  return slice.offset - slice.sliceStart >= sliceBytes && (length === undefined || slice.offset < length);
+}
+
+async function sendPart(slice: Slice, part: Buffer): Promise<void> {
+  slice.hasher.update(part);
+  slice.counter.push(part);
+  slice.offset += part.length;
+  const partNumber = slice.partNumber++;
+  const queue = inflight.get(slice) ?? [];
+  inflight.set(slice, queue);
+  const upload = uploadPart(slice.target, slice.uploadId, partNumber, part, slice.deps);
+  upload.catch(() => {});
+  queue.push(upload);
+  if (queue.length >= (slice.deps.queueSize ?? 2)) await queue.shift();
+  slice.deps.onProgress?.({
+    fileIndex: slice.input.index,
+    fileCount: slice.input.fileCount,
+    key: slice.input.key,
+    bytes: slice.offset,
+    rows: slice.counter.count,
+    contentLength: slice.validators.length,
+  });
+}
+
+async function settle(slice: Slice): Promise<void> {
+  const queue = inflight.get(slice) ?? [];
+  inflight.delete(slice);
+  await Promise.all(queue);
+}
+
+/** The slice ended before the file: the checkpoint, unless the execution stopped meanwhile. */
+async function endSlice(slice: Slice): Promise<CopySliceResult> {
+  slice.download.close();
+  const hashState = slice.hasher.save();
+  if (slice.wholeFile) {
+    throw new DownloadRefused(
+      `Download of ${slice.input.key} could not be copied within one invocation and the server cannot resume it`,
+    );
+  }
+  await assertRunning(slice);
+  const { key } = slice.input;
+  const base = { key, source: slice.validators, slices: slice.slices, restarts: slice.restarts };
+  if (hashState === undefined) {
+    // Ran out of time while hashing with node:crypto: start over with a resumable hash.
+    await abortUpload(slice.target, slice.uploadId);
+    return { done: false, checkpoint: { ...base, nextPartNumber: 1, offset: 0, restarts: slice.restarts + 1 } };
+  }
+  const checkpoint = {
+    ...base,
+    uploadId: slice.uploadId,
+    nextPartNumber: slice.partNumber,
+    offset: slice.offset,
+    hashState,
+    rowState: slice.counter.save(),
+  };
+  slice.deps.logger?.info('copy slice ended', { key, offset: slice.offset, slices: slice.slices });
+  return { done: false, checkpoint };
+}
+
+async function finishFile(slice: Slice): Promise<CopySliceResult> {
+  await assertRunning(slice);
+  const parts = slice.partNumber - 1;
+  await completeUpload(slice.target, slice.uploadId, { parts, bytes: slice.offset }, slice.deps);
+  // Checked again after completing: a stop in between must not leave the object behind.
+  await assertRunning(slice, true);
+  const file = { key: slice.input.key, bytes: slice.offset, sha256: slice.hasher.digest(), rows: slice.counter.finish() };
+  slice.deps.logger?.info('file copied', { ...file, slices: slice.slices, restarts: slice.restarts });
+  return { done: true, file };
+}
+
+async function assertRunning(slice: Slice, completed = false): Promise<void> {
+  if (!slice.deps.isRunning || (await slice.deps.isRunning())) return;
+  const { target } = slice;
+  if (completed) await deleteObjects(target.s3, target.bucket, [target.key]);
+  else await abortUpload(target, slice.uploadId);
+  throw new ExportStopped(`The export's execution is no longer running; ${slice.input.key} was removed`);
+}
