@@ -3,16 +3,26 @@
 import { mkdir } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { createCleanUpExport } from '../functions/handlers/clean-up-export.ts';
 import { type CopyExportDeps, createCopyExport } from '../functions/handlers/copy-export.ts';
 import { createGetExport } from '../functions/handlers/get-export.ts';
 import { createListAudienceFiles } from '../functions/handlers/list-audience-files.ts';
+import { createPublishExport } from '../functions/handlers/publish-export.ts';
 import { createRequestExport, type RequestExportDeps } from '../functions/handlers/request-export.ts';
 import { createStartExport } from '../functions/handlers/start-export.ts';
 import { createS3Client, createSfnClient } from '../lib/aws.ts';
 import { type Config, configSecrets, type Env, parseConfig, realServices } from '../lib/config.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from './aws/s3.ts';
+import type { TaskHandler } from './aws/state-machine.ts';
 import { type LocalSfn, startLocalSfn } from './aws/sfn-service.ts';
+import {
+  cleanUpOnExecutionEnd,
+  createTaskTracker,
+  stopRunningExecutions,
+  sweepDeadRuns,
+  type TaskTracker,
+} from './export-guard.ts';
 import {
   type GrowingIoEmulator,
   type GrowingIoEmulatorOptions,
@@ -35,6 +45,10 @@ export interface LocalRuntimeOptions {
   logger?: Logger;
   onPoll?: RequestExportDeps['onPoll'];
   onCopyProgress?: CopyExportDeps['onProgress'];
+  /** Shorter task timeouts in ms by state name (States.Timeout tests; see local/aws/state-machine.ts). */
+  taskTimeoutOverrides?: Record<string, number>;
+  /** Remove what killed earlier runs left in the embedded S3 (the CLI); default false. */
+  sweepDeadRuns?: boolean;
 }
 
 export interface LocalRuntime {
@@ -50,6 +64,11 @@ export interface LocalRuntime {
     getExport: ReturnType<typeof createGetExport>;
     listAudienceFiles: ReturnType<typeof createListAudienceFiles>;
   };
+  /** Resolves once no task handler and no cleanup is running (a stopped execution's tasks may outlive it). */
+  settle(): Promise<void>;
+  /** StopExecution for every running export, then waits for their tasks and cleanups; resolves with how many. */
+  stopExports(cause: string): Promise<number>;
+  /** Stops running exports and waits for their cleanup, then closes everything (the embedded S3 last). */
   close(): Promise<void>;
 }
 
@@ -108,47 +127,105 @@ async function startStandIns(options: LocalRuntimeOptions, closers: Closers): Pr
 type Closers = Array<() => Promise<void>>;
 
 /** The local Step Functions endpoint running the real ASL, its Task states wired to the real task handlers. */
-async function startTasks(options: LocalRuntimeOptions, config: Config, s3Client: S3Client, logger: Logger) {
+async function startTasks(
+  options: LocalRuntimeOptions,
+  config: Config,
+  clients: { s3: S3Client; sfn: () => SFNClient },
+  tracker: TaskTracker,
+  logger: Logger,
+) {
   const fast = options.fastWaitsMs;
+  const { s3 } = clients;
+  const cleanUpExport = tracker.wrap(createCleanUpExport({ config, s3, logger }));
+  // Built on first call: they describe executions through the endpoint being started here.
+  const sfnDeps = () => ({ config, s3, logger, sfn: clients.sfn() });
   return await startLocalSfn({
     region: config.AWS_REGION,
     handlers: {
-      requestExport: createRequestExport({ config, logger, onPoll: options.onPoll }),
-      copyExport: createCopyExport({ config, s3: s3Client, logger, onProgress: options.onCopyProgress }),
+      requestExport: tracker.wrap(createRequestExport({ config, logger, onPoll: options.onPoll })),
+      copyExport: tracker.wrap(
+        lazy(() => createCopyExport({ ...sfnDeps(), onProgress: options.onCopyProgress, signal: tracker.signal })),
+      ),
+      publishExport: tracker.wrap(lazy(() => createPublishExport(sfnDeps()))),
+      cleanUpExport,
     },
+    onExecutionEnd: cleanUpOnExecutionEnd({ sfnClient: clients.sfn, cleanUp: cleanUpExport, tracker, logger }),
+    taskTimeoutOverrides: options.taskTimeoutOverrides,
     ...(fast === undefined
       ? {}
       : {
           waitTimeOverrides: { 'Wait For Export': fast },
-          retryIntervalOverrides: { 'Request Export': fast, 'Copy To S3': fast },
+          retryIntervalOverrides: Object.fromEntries(RETRYING_STATES.map((state) => [state, fast])),
         }),
   });
 }
 
+function lazy(build: () => TaskHandler): TaskHandler {
+  let built: TaskHandler | undefined;
+  return (event, context) => {
+    built ??= build();
+    return built(event, context);
+  };
+}
+
+const RETRYING_STATES = ['Request Export', 'Copy File', 'Write Manifest', 'Clean Up', 'Clean Up Before Refresh'];
+
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const closers: Closers = [];
+  const tracker = createTaskTracker();
   try {
     const { overrides, growingio, s3, tencent } = await startStandIns(options, closers);
     const taskConfig = parseConfig({ ...options.env, ...overrides });
     const logger = options.logger ?? createLogger({ level: taskConfig.LOG_LEVEL, secrets: configSecrets(taskConfig) });
     const s3Client = s3?.client ?? createS3Client({ endpoint: taskConfig.S3_ENDPOINT, region: taskConfig.AWS_REGION });
-    const sfn = await startTasks(options, taskConfig, s3Client, logger);
-    closers.push(() => sfn.close());
+    if (s3 && options.sweepDeadRuns) await sweepLocalBucket(s3Client, logger);
     const region = taskConfig.AWS_REGION;
-    const sfnClient = createSfnClient({ endpoint: sfn.endpoint, region, credentials: LOCAL_CREDENTIALS });
-    closers.push(async () => sfnClient.destroy());
-    const api = { SFN_ENDPOINT: sfn.endpoint, STATE_MACHINE_ARN: sfn.stateMachineArn };
-    const config = parseConfig({ ...options.env, ...overrides, ...api });
+    let sfnClient: SFNClient | undefined;
+    const sfn = await startTasks(options, taskConfig, { s3: s3Client, sfn: () => sfnClient! }, tracker, logger);
+    sfnClient = createSfnClient({ endpoint: sfn.endpoint, region, credentials: LOCAL_CREDENTIALS });
+    closers.push(async () => sfnClient?.destroy());
+    closers.push(() => sfn.close());
+    const config = parseConfig({ ...options.env, ...overrides, ...api(sfn.endpoint, sfn.stateMachineArn) });
     const handlers = {
       startExport: createStartExport({ config, sfn: sfnClient, logger }),
       getExport: createGetExport({ config, sfn: sfnClient, logger }),
       listAudienceFiles: createListAudienceFiles({ config, logger }),
     };
-    return { config, growingio, tencent, s3, s3Client, sfn, sfnClient, handlers, close: () => closeAll(closers) };
+    const client = sfnClient;
+    const stopExports = async (cause: string) => {
+      const stopped = await stopRunningExecutions(client, sfn.stateMachineArn, cause);
+      tracker.abortTasks();
+      await tracker.settle();
+      return stopped;
+    };
+    closers.push(async () => {
+      await stopExports('local runtime closed');
+    });
+    return {
+      config,
+      growingio,
+      tencent,
+      s3,
+      s3Client,
+      sfn,
+      sfnClient,
+      handlers,
+      settle: () => tracker.settle(),
+      stopExports,
+      close: () => closeAll(closers),
+    };
   } catch (error) {
     await closeAll(closers);
     throw error;
   }
+}
+
+const api = (endpoint: string, stateMachineArn: string) => ({ SFN_ENDPOINT: endpoint, STATE_MACHINE_ARN: stateMachineArn });
+
+/** What a killed earlier run left under the local bucket (exports without a manifest, open uploads). */
+async function sweepLocalBucket(s3: S3Client, logger: Logger) {
+  const removed = await sweepDeadRuns(s3, LOCAL_BUCKET, new Date());
+  if (removed.uploads + removed.objects > 0) logger.warn('removed what an interrupted earlier run left', removed);
 }
 
 async function closeAll(closers: Closers): Promise<void> {

@@ -21,6 +21,8 @@ export interface CopyExportDeps {
   sfn?: SFNClient;
   logger?: Logger;
   onProgress?: CopySliceDeps['onProgress'];
+  /** Stops every slice early (the local runtime on Ctrl-C); combined with middy's deadline signal. */
+  signal?: AbortSignal;
 }
 
 /** Time kept back from the Lambda deadline to finish the parts in flight and answer: 10%, 1 s to 60 s. */
@@ -38,6 +40,8 @@ export function createCopyExport(deps: CopyExportDeps = {}) {
     const input = parseTaskInput(copyFileInput, event, 'copyExport');
     const { request, index } = input;
     const remaining = context.getRemainingTimeInMillis();
+    const signals = [options?.signal, deps.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
     const { bucket, keyPrefix } = exportLocationOf(config, request);
     const result: CopySliceResult = await copySlice(
       {
@@ -47,8 +51,8 @@ export function createCopyExport(deps: CopyExportDeps = {}) {
         timeoutMs: config.HTTP_TIMEOUT_MS,
         sliceBytes: config.COPY_SLICE_BYTES,
         deadlineAt: Date.now() + remaining - sliceMarginMs(remaining),
-        signal: options?.signal,
-        isRunning: runningCheck(sfn, input.executionArn, options?.signal),
+        signal,
+        isRunning: runningCheck(sfn, input.executionArn, signal),
         onProgress: deps.onProgress,
       },
       {

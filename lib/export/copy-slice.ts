@@ -129,6 +129,8 @@ async function startSlice(deps: CopySliceDeps, input: CopySliceInput, where: { u
     deps.signal,
     resume ? { offset: resume.offset, validators: resume.source } : undefined,
   );
+  // Nothing reads the body until pump(): hold it (the byte counter's 'data' listener would make it flow).
+  opened.download.body.pause();
   const base = { deps, input, target, download: opened.download, slices: (previous?.slices ?? 0) + 1 };
   if (opened.resumed && resume) {
     return {

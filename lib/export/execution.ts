@@ -10,7 +10,16 @@ import type { ExportRequest } from './request.ts';
 export interface ExecutionInput {
   request: ExportRequest & { exportId: string; requestedAt: string };
   poll: PollState;
+  /** Deployment settings the state machine reads (the per-file Map's MaxConcurrencyPath). */
+  settings: ExecutionSettings;
 }
+
+export interface ExecutionSettings {
+  /** COPY_CONCURRENCY: files copied at once. */
+  copyConcurrency: number;
+}
+
+export const DEFAULT_SETTINGS: ExecutionSettings = { copyConcurrency: 4 };
 
 /**
  * The export id for a request. With an idempotency key the id is derived from the key alone (so a
@@ -25,10 +34,16 @@ export function exportIdFor(idempotencyKey: string | undefined, now: Date, uuid:
   return `k-${slug}-${digest}`;
 }
 
-export function buildExecutionInput(request: ExportRequest, exportId: string, now: Date): ExecutionInput {
+export function buildExecutionInput(
+  request: ExportRequest,
+  exportId: string,
+  now: Date,
+  settings: ExecutionSettings = DEFAULT_SETTINGS,
+): ExecutionInput {
   return {
     request: { ...request, exportId, requestedAt: now.toISOString() },
     poll: initialPollState(),
+    settings: { ...settings },
   };
 }
 

@@ -109,7 +109,7 @@ export async function completeUpload(
   deps: RetryDeps = {},
 ): Promise<void> {
   if (expected.parts === 0) {
-    await s3Call(target.key, () => target.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: '' })), deps);
+    await s3Call(target.key, () => target.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: Buffer.alloc(0), ContentLength: 0 })), deps);
     await abortUpload(target, uploadId);
     return;
   }

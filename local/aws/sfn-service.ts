@@ -71,7 +71,7 @@ export async function startLocalSfn(options: LocalSfnOptions): Promise<LocalSfn>
     } catch {
       throw new ServiceError('InvalidExecutionInput', 'Invalid execution input: not JSON');
     }
-    const run = machine.run(parsed);
+    const run = machine.run(parsed, { arn: executionArn, name: executionName });
     const execution: Execution = {
       executionArn,
       name: executionName,
