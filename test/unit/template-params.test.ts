@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   deployedView,
   evaluateConditions,
+  grants,
   packageTemplate,
   privileges,
   resourcesOfType,
@@ -73,7 +74,7 @@ describe('template with every option on', () => {
     }
   });
 
-  it('encrypts with the KMS key, and only copyExport may use that key', () => {
+  it('encrypts with the KMS key, and only the writers (copyExport, publishExport) may use that key', () => {
     const encryption = deployed.Resources.ExportBucket!.Properties!.BucketEncryption;
     expect(encryption).toEqual({
       ServerSideEncryptionConfiguration: [
@@ -83,8 +84,10 @@ describe('template with every option on', () => {
     const kmsHolders = resourcesOfType(deployed, 'AWS::IAM::Role')
       .map(([role]) => [role, privileges(deployed, role).filter((p) => p.startsWith('kms:'))] as const)
       .filter(([, held]) => held.length > 0);
-    expect(kmsHolders).toEqual([
-      ['CopyExportIamRoleLambdaExecution', [`kms:Decrypt @ ${KMS_KEY}`, `kms:GenerateDataKey @ ${KMS_KEY}`]],
+    const writer = [`kms:Decrypt @ ${KMS_KEY}`, `kms:GenerateDataKey @ ${KMS_KEY}`];
+    expect(kmsHolders.sort()).toEqual([
+      ['CopyExportIamRoleLambdaExecution', writer],
+      ['PublishExportIamRoleLambdaExecution', writer],
     ]);
   });
 
@@ -92,8 +95,15 @@ describe('template with every option on', () => {
     expect(privileges(deployed, 'CopyExportIamRoleLambdaExecution').filter((p) => p.startsWith('s3:'))).toEqual([
       's3:AbortMultipartUpload @ {ExportBucket.Arn}/segments/*',
       's3:DeleteObject @ {ExportBucket.Arn}/segments/*',
+      's3:ListMultipartUploadParts @ {ExportBucket.Arn}/segments/*',
       's3:PutObject @ {ExportBucket.Arn}/segments/*',
     ]);
+    // The cleanup lists only under the prefix (s3:prefix condition on ListBucket).
+    const listing = grants(deployed).find(
+      (grant) =>
+        grant.role === 'CleanUpExportIamRoleLambdaExecution' && [grant.statement.Action].flat().includes('s3:ListBucket'),
+    );
+    expect(listing?.statement.Condition).toEqual({ StringLike: { 's3:prefix': ['segments/*'] } });
     const props = deployed.Resources.ExportBucket!.Properties!;
     expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect((props.LifecycleConfiguration as { Rules: unknown[] }).Rules).toContainEqual({
