@@ -1,11 +1,16 @@
 // What keeps a local run from leaving a partial export behind: task handlers tracked (and abortable) so a stop
 // can wait for them, the EventBridge rule's cleanup for ABORTED/TIMED_OUT executions, and a sweep of what a
 // killed earlier run left in the local bucket.
-import { type S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, ListExecutionsCommand, type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  type SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
-import { abortUpload, objectsUnder, openUploads } from '../lib/export/multipart.ts';
 import { deleteObjects } from '../lib/export/manifest.ts';
+import { abortUpload, objectsUnder, openUploads } from '../lib/export/multipart.ts';
 import type { Logger } from '../lib/log.ts';
 import type { TaskHandler } from './aws/state-machine.ts';
 import { localContext } from './aws/state-machine.ts';

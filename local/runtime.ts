@@ -14,8 +14,14 @@ import { createS3Client, createSfnClient } from '../lib/aws.ts';
 import { type Config, configSecrets, type Env, parseConfig, realServices } from '../lib/config.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from './aws/s3.ts';
-import type { TaskHandler } from './aws/state-machine.ts';
 import { type LocalSfn, startLocalSfn } from './aws/sfn-service.ts';
+import type { TaskHandler } from './aws/state-machine.ts';
+import {
+  type GrowingIoEmulator,
+  type GrowingIoEmulatorOptions,
+  startGrowingIoEmulator,
+} from './emulators/growingio.ts';
+import { startTencentEmulator, type TencentEmulator, type TencentEmulatorOptions } from './emulators/tencent.ts';
 import {
   cleanUpOnExecutionEnd,
   createTaskTracker,
@@ -23,12 +29,6 @@ import {
   sweepDeadRuns,
   type TaskTracker,
 } from './export-guard.ts';
-import {
-  type GrowingIoEmulator,
-  type GrowingIoEmulatorOptions,
-  startGrowingIoEmulator,
-} from './emulators/growingio.ts';
-import { startTencentEmulator, type TencentEmulator, type TencentEmulatorOptions } from './emulators/tencent.ts';
 
 export const LOCAL_BUCKET = 'audience-exports';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -220,7 +220,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
 }
 
-const api = (endpoint: string, stateMachineArn: string) => ({ SFN_ENDPOINT: endpoint, STATE_MACHINE_ARN: stateMachineArn });
+const api = (endpoint: string, stateMachineArn: string) => ({
+  SFN_ENDPOINT: endpoint,
+  STATE_MACHINE_ARN: stateMachineArn,
+});
 
 /** What a killed earlier run left under the local bucket (exports without a manifest, open uploads). */
 async function sweepLocalBucket(s3: S3Client, logger: Logger) {

@@ -25,6 +25,8 @@ export interface CopyExportDeps {
   signal?: AbortSignal;
 }
 
+const PART_SIZE = 8 * 1024 * 1024;
+
 /** Time kept back from the Lambda deadline to finish the parts in flight and answer: 10%, 1 s to 60 s. */
 export function sliceMarginMs(remainingMs: number): number {
   return Math.min(60_000, Math.max(1_000, remainingMs / 10));
@@ -50,6 +52,8 @@ export function createCopyExport(deps: CopyExportDeps = {}) {
         logger: logger.child({ exportId: request.exportId, file: index + 1 }),
         timeoutMs: config.HTTP_TIMEOUT_MS,
         sliceBytes: config.COPY_SLICE_BYTES,
+        // A slice holds whole parts: never parts above the slice size.
+        partSizeBytes: Math.min(PART_SIZE, config.COPY_SLICE_BYTES ?? PART_SIZE),
         deadlineAt: Date.now() + remaining - sliceMarginMs(remaining),
         signal,
         isRunning: runningCheck(sfn, input.executionArn, signal),

@@ -96,7 +96,12 @@ interface Slice {
 }
 
 export function parseCheckpoint(value: unknown): CopyCheckpoint {
-  return parseOrFail(copyCheckpointSchema, value, (errors) => invalidInput(BadRequest, 'Invalid checkpoint', errors), 'checkpoint');
+  return parseOrFail(
+    copyCheckpointSchema,
+    value,
+    (errors) => invalidInput(BadRequest, 'Invalid checkpoint', errors),
+    'checkpoint',
+  );
 }
 
 /** Copies the next slice of one file; resolves with the file (done) or the checkpoint to continue from. */
@@ -150,7 +155,7 @@ async function startSlice(deps: CopySliceDeps, input: CopySliceInput, where: { u
   const restarted = opened.resumed ? undefined : opened.restartReason;
   if (restarted) log.warn('copying the file again from byte 0', { key: input.key, reason: restarted });
   const wholeFile = Boolean(previous?.wholeFile || opened.download.encoded || (!opened.resumed && opened.ignoresRange));
-  const validators = opened.resumed ? resume?.source ?? {} : opened.validators;
+  const validators = opened.resumed ? (resume?.source ?? {}) : opened.validators;
   return {
     ...base,
     uploadId: await createUpload(target, deps),
@@ -174,7 +179,9 @@ async function chooseHasher(deps: CopySliceDeps, download: Download, wholeFile: 
   if (wholeFile) return nativeHasher();
   const now = (deps.clock ?? systemClock).now();
   const timeBudget =
-    deps.deadlineAt === undefined ? Number.POSITIVE_INFINITY : ((deps.deadlineAt - now) / 1000) * ASSUMED_MIN_BYTES_PER_SECOND;
+    deps.deadlineAt === undefined
+      ? Number.POSITIVE_INFINITY
+      : ((deps.deadlineAt - now) / 1000) * ASSUMED_MIN_BYTES_PER_SECOND;
   const budget = Math.min(deps.sliceBytes ?? Number.POSITIVE_INFINITY, timeBudget);
   const length = download.contentLength;
   if (!forced && length !== undefined && length <= budget) return nativeHasher();
@@ -183,12 +190,22 @@ async function chooseHasher(deps: CopySliceDeps, download: Download, wholeFile: 
 
 function nativeHasher(): Hasher {
   const hash = createHash('sha256');
-  return { resumable: false, update: (bytes) => hash.update(bytes), save: () => undefined, digest: () => hash.digest('hex') };
+  return {
+    resumable: false,
+    update: (bytes) => hash.update(bytes),
+    save: () => undefined,
+    digest: () => hash.digest('hex'),
+  };
 }
 
 async function resumableHasher(state: string | undefined): Promise<Hasher> {
   const hash = await createResumableSha256(state);
-  return { resumable: true, update: (bytes) => hash.update(bytes), save: () => hash.save(), digest: () => hash.digest() };
+  return {
+    resumable: true,
+    update: (bytes) => hash.update(bytes),
+    save: () => hash.save(),
+    digest: () => hash.digest(),
+  };
 }
 
 const inflight = new WeakMap<Slice, Array<Promise<void>>>();
@@ -292,7 +309,12 @@ async function finishFile(slice: Slice): Promise<CopySliceResult> {
   await completeUpload(slice.target, slice.uploadId, { parts, bytes: slice.offset }, slice.deps);
   // Checked again after completing: a stop in between must not leave the object behind.
   await assertRunning(slice, true);
-  const file = { key: slice.input.key, bytes: slice.offset, sha256: slice.hasher.digest(), rows: slice.counter.finish() };
+  const file = {
+    key: slice.input.key,
+    bytes: slice.offset,
+    sha256: slice.hasher.digest(),
+    rows: slice.counter.finish(),
+  };
   slice.deps.logger?.info('file copied', { ...file, slices: slice.slices, restarts: slice.restarts });
   return { done: true, file };
 }

@@ -78,7 +78,13 @@ export async function openSource(
     if (!why) return { resumed: true, download };
     download.close();
     const fresh = await openDownload(target, timeoutMs, signal);
-    return { resumed: false, download: fresh, validators: validatorsOf(fresh), restartReason: why, ignoresRange: false };
+    return {
+      resumed: false,
+      download: fresh,
+      validators: validatorsOf(fresh),
+      restartReason: why,
+      ignoresRange: false,
+    };
   }
   const isNewVersion = changed(download, validators);
   const restartReason = download.encoded

@@ -3,7 +3,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ExportStopped } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { abortUpload, openUploads, removeUnderPrefix } from './multipart.ts';
 import {
   buildManifest,
   deleteObjects,
@@ -13,6 +12,7 @@ import {
   manifestKey,
   writeManifest,
 } from './manifest.ts';
+import { abortUpload, openUploads, removeUnderPrefix } from './multipart.ts';
 import { storageFailed } from './storage-errors.ts';
 
 export interface PublishDeps {

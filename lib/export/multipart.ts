@@ -48,7 +48,9 @@ export async function createUpload(target: UploadTarget, deps: RetryDeps = {}): 
   const out = await s3Call(
     target.key,
     () =>
-      target.s3.send(new CreateMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, ContentType: 'text/csv' })),
+      target.s3.send(
+        new CreateMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, ContentType: 'text/csv' }),
+      ),
     deps,
   );
   if (!out.UploadId) throw new ExportStorageFailed(`S3 gave no upload id for ${target.key}`);
@@ -88,7 +90,12 @@ export async function listAllParts(target: UploadTarget, uploadId: string, deps:
       target.key,
       () =>
         target.s3.send(
-          new ListPartsCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId, PartNumberMarker: marker }),
+          new ListPartsCommand({
+            Bucket: target.bucket,
+            Key: target.key,
+            UploadId: uploadId,
+            PartNumberMarker: marker,
+          }),
         ),
       deps,
     );
@@ -109,7 +116,14 @@ export async function completeUpload(
   deps: RetryDeps = {},
 ): Promise<void> {
   if (expected.parts === 0) {
-    await s3Call(target.key, () => target.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: Buffer.alloc(0), ContentLength: 0 })), deps);
+    await s3Call(
+      target.key,
+      () =>
+        target.s3.send(
+          new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: Buffer.alloc(0), ContentLength: 0 }),
+        ),
+      deps,
+    );
     await abortUpload(target, uploadId);
     return;
   }
@@ -140,7 +154,9 @@ export async function completeUpload(
 /** Best effort: an upload that is already gone is fine. Resolves with whether S3 confirmed the abort. */
 export async function abortUpload(target: UploadTarget, uploadId: string): Promise<boolean> {
   try {
-    await target.s3.send(new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId }));
+    await target.s3.send(
+      new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId }),
+    );
     return true;
   } catch (error) {
     return (error as { name?: string }).name === 'NoSuchUpload';
@@ -190,7 +206,12 @@ export async function* openUploads(s3: S3Client, bucket: string, prefix: string)
   do {
     const out = await s3Call(`uploads under ${prefix}`, () =>
       s3.send(
-        new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+        new ListMultipartUploadsCommand({
+          Bucket: bucket,
+          Prefix: prefix,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
       ),
     );
     yield* out.Uploads ?? [];

@@ -18,7 +18,15 @@ const FINAL_CODES = new Set([
   'KMS.DisabledException',
 ]);
 const THROTTLING = /throttl|slowdown|toomanyrequests|requestlimitexceeded|serviceunavailable|internalerror/i;
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
 
 interface SdkErrorShape {
   name?: string;

@@ -64,7 +64,7 @@ export function taskStates(states: States): Record<string, TaskState> {
     if (state.Type === 'Task' && typeof resource === 'string') {
       out[name] = { function: resource.split(':function:')[1] ?? resource, timeoutMs: (seconds ?? 60) * 1000 };
     }
-    const inner = (state as { ItemProcessor?: { States: States }; Iterator?: { States: States } });
+    const inner = state as { ItemProcessor?: { States: States }; Iterator?: { States: States } };
     const nested = inner.ItemProcessor ?? inner.Iterator;
     if (nested) Object.assign(out, taskStates(nested.States));
   }
@@ -128,7 +128,12 @@ export function createLocalStateMachine(options: LocalRunOptions, definition = l
   for (const [state, task] of Object.entries(taskStates(definition.States))) {
     const handler = options.handlers[task.function];
     if (!handler) throw new Error(`No local handler for function ${task.function} (state ${state})`);
-    taskResourceLocalHandlers[state] = withTaskTimeout(handler, task.function, task, options.taskTimeoutOverrides?.[state]);
+    taskResourceLocalHandlers[state] = withTaskTimeout(
+      handler,
+      task.function,
+      task,
+      options.taskTimeoutOverrides?.[state],
+    );
   }
   return {
     definition,

@@ -101,7 +101,8 @@ describe('template with every option on', () => {
     // The cleanup lists only under the prefix (s3:prefix condition on ListBucket).
     const listing = grants(deployed).find(
       (grant) =>
-        grant.role === 'CleanUpExportIamRoleLambdaExecution' && [grant.statement.Action].flat().includes('s3:ListBucket'),
+        grant.role === 'CleanUpExportIamRoleLambdaExecution' &&
+        [grant.statement.Action].flat().includes('s3:ListBucket'),
     );
     expect(listing?.statement.Condition).toEqual({ StringLike: { 's3:prefix': ['segments/*'] } });
     const props = deployed.Resources.ExportBucket!.Properties!;
