@@ -15,6 +15,7 @@ import { startTencentEmulator } from '../emulators/tencent.ts';
 import { startHttpApi, toHttpApiEvent } from '../http-api.ts';
 import { type LocalRuntime, startLocalRuntime, tencentEmulatorEnv } from '../runtime.ts';
 import { type Flags, integerFlag, portFlag, UsageError } from './args.ts';
+import { onInterrupt } from './interrupt.ts';
 import { createProgressReporter, formatBytes } from './progress.ts';
 
 export const DATA_DIR = '.local/s3';
@@ -88,14 +89,26 @@ export async function runExport(flags: Flags, env: Env): Promise<number> {
     logger: cliLogger(env),
     onPoll: reporter.poll,
     onCopyProgress: reporter.copy,
+    sweepDeadRuns: true,
   });
-  const interrupted = () => void runtime.close().finally(() => process.exit(130));
-  process.once('SIGINT', interrupted);
+  let exportId: string | undefined;
+  const interrupt = onInterrupt(async (signal) => {
+    const stopped = await runtime.stopExports(`interrupted by ${signal}`);
+    await runtime.close();
+    reporter.finish();
+    const what = exportId ? `export ${exportId}` : 'export';
+    process.stderr.write(
+      `${what} interrupted by ${signal}: ${stopped > 0 ? 'stopped; what it wrote was removed' : 'nothing was running'}\n`,
+    );
+  });
   try {
     describeSetup(runtime, env);
     const started = (await runtime.handlers.startExport(request, localContext('startExport'))) as StartedExport;
+    exportId = started.exportId;
     process.stderr.write(`export ${started.exportId} started\n`);
-    await runtime.sfn.waitFor(started.executionArn);
+    await Promise.race([runtime.sfn.waitFor(started.executionArn), interrupt.received]);
+    const stopping = interrupt.stopped();
+    if (stopping) return await stopping;
     reporter.finish();
     const out = await runtime.sfnClient.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
     if (out.status !== 'SUCCEEDED') {
@@ -109,8 +122,10 @@ export async function runExport(flags: Flags, env: Env): Promise<number> {
     printManifest(manifest, runtime, flags.json === true);
     return 0;
   } finally {
-    process.off('SIGINT', interrupted);
-    await runtime.close();
+    const stopping = interrupt.stopped();
+    if (stopping) await stopping;
+    else await runtime.close();
+    interrupt.dispose();
   }
 }
 
@@ -200,7 +215,12 @@ function printListing(body: { list: Array<Record<string, unknown>>; page_info: R
 
 export async function runServe(flags: Flags, env: Env): Promise<number> {
   const port = portFlag(flags, 'port', 3000);
-  const runtime = await startLocalRuntime({ env, dataDir: DATA_DIR, logger: cliLogger(env, 'info') });
+  const runtime = await startLocalRuntime({
+    env,
+    dataDir: DATA_DIR,
+    logger: cliLogger(env, 'info'),
+    sweepDeadRuns: true,
+  });
   let api: Awaited<ReturnType<typeof startHttpApi>>;
   try {
     api = await startHttpApi(
@@ -236,10 +256,18 @@ export async function runServe(flags: Flags, env: Env): Promise<number> {
       .filter(Boolean)
       .join('\n')}\n`,
   );
-  return await untilInterrupted(async () => {
+  const interrupt = onInterrupt(async (signal) => {
     await api.close();
+    const stopped = await runtime.stopExports(`interrupted by ${signal}`);
     await runtime.close();
+    process.stderr.write(`shutting down (${signal}): ${stopped} running export(s) stopped and cleaned up\n`);
   });
+  try {
+    await interrupt.received;
+    return await interrupt.stopped()!;
+  } finally {
+    interrupt.dispose();
+  }
 }
 
 export async function runEmulate(flags: Flags): Promise<number> {

@@ -63,7 +63,10 @@ describe('local Step Functions endpoint', () => {
     await sfn.waitFor(started.executionArn!);
     const described = await sdk.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
     expect(described.status).toBe('SUCCEEDED');
-    expect(JSON.parse(described.output!)).toEqual({ exportId: 'x', files: [{ key: 'k', bytes: 0, sha256: '0', rows: 0 }] });
+    expect(JSON.parse(described.output!)).toEqual({
+      exportId: 'x',
+      files: [{ key: 'k', bytes: 0, sha256: '0', rows: 0 }],
+    });
     expect(described.stopDate).toBeInstanceOf(Date);
     expect(described.name).toBe('run-1');
   });
