@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { pipeline, Transform } from 'node:stream';
 import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { AppError, ExportStorageFailed } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { assertTrustedDownloadLink, linkExpiresAt } from '../growingio/download-links.ts';
 import { type Logger, redactUrl, silentLogger } from '../log.ts';
 import { type Clock, systemClock, throwIfAborted, withRetry } from '../retry.ts';
@@ -20,6 +20,7 @@ import {
   partKey,
   writeManifest,
 } from './manifest.ts';
+import { storageFailed } from './storage-errors.ts';
 
 export type { ExportFile, Manifest } from './manifest.ts';
 export { exportKeyPrefix } from './manifest.ts';
@@ -272,8 +273,4 @@ async function cleanUp(ctx: CopyContext): Promise<void> {
   } catch (error) {
     ctx.logger.error('could not delete partial export objects', { keys, reason: reasonOf(error) });
   }
-}
-
-function storageFailed(error: unknown, key: string): ExportStorageFailed {
-  return new ExportStorageFailed(`Writing ${key} to S3 failed: ${reasonOf(error)}`, { cause: error });
 }
