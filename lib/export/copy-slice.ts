@@ -1,6 +1,5 @@
 // One slice of one file's copy: download (resumed with Range), hash, count rows, upload whole parts, and stop at a
 // part boundary before the deadline with a small checkpoint; the state machine calls it again until the file is done.
-import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { BadRequest, DownloadRefused, ExportStopped } from '../errors.ts';
@@ -14,11 +13,9 @@ import type { Download } from './download.ts';
 import { openSource, type SourceValidators, sourceValidatorsSchema } from './file-source.ts';
 import { deleteObjects, type ExportFile } from './manifest.ts';
 import { abortUpload, completeUpload, createUpload, type UploadTarget, uploadPart } from './multipart.ts';
-import { createResumableSha256 } from './resumable-hash.ts';
+import { chooseHasher, type Hasher, resumableHasher } from './slice-hash.ts';
 
 const MiB = 1024 * 1024;
-/** Below this assumed download speed a file is hashed resumably from its first byte (see chooseHasher). */
-const ASSUMED_MIN_BYTES_PER_SECOND = MiB;
 
 /** Where a file's copy stands between invocations (a few hundred bytes of JSON). No uploadId ⇒ start over. */
 export const copyCheckpointSchema = z
@@ -68,14 +65,6 @@ export interface CopySliceInput {
   index: number;
   fileCount: number;
   checkpoint?: CopyCheckpoint;
-}
-
-interface Hasher {
-  /** Whether save() gives a state (hash-wasm) or undefined (node:crypto). */
-  resumable: boolean;
-  update(bytes: Uint8Array): void;
-  save(): string | undefined;
-  digest(): string;
 }
 
 interface Slice {
@@ -162,50 +151,19 @@ async function startSlice(deps: CopySliceDeps, input: CopySliceInput, where: { u
     partNumber: 1,
     offset: 0,
     sliceStart: 0,
-    hasher: await chooseHasher(deps, opened.download, wholeFile, previous !== undefined && !restarted),
+    hasher: await chooseHasher({
+      wholeFile,
+      forced: previous !== undefined && !restarted,
+      contentLength: opened.download.contentLength,
+      sliceBytes: deps.sliceBytes,
+      secondsLeft:
+        deps.deadlineAt === undefined ? undefined : (deps.deadlineAt - (deps.clock ?? systemClock).now()) / 1000,
+    }),
     counter: new CsvRecordCounter(),
     validators,
     wholeFile,
     restarts: (previous?.restarts ?? 0) + (restarted ? 1 : 0),
   } satisfies Slice;
-}
-
-/**
- * node:crypto (about 6× cheaper) when the file will be copied in this invocation: it must be (wholeFile), or its
- * length fits the slice and the time left at ASSUMED_MIN_BYTES_PER_SECOND. Otherwise hash-wasm, whose state
- * survives the invocation. `forced`: an earlier slice ran out of time on node:crypto, so it is hash-wasm now.
- */
-async function chooseHasher(deps: CopySliceDeps, download: Download, wholeFile: boolean, forced: boolean) {
-  if (wholeFile) return nativeHasher();
-  const now = (deps.clock ?? systemClock).now();
-  const timeBudget =
-    deps.deadlineAt === undefined
-      ? Number.POSITIVE_INFINITY
-      : ((deps.deadlineAt - now) / 1000) * ASSUMED_MIN_BYTES_PER_SECOND;
-  const budget = Math.min(deps.sliceBytes ?? Number.POSITIVE_INFINITY, timeBudget);
-  const length = download.contentLength;
-  if (!forced && length !== undefined && length <= budget) return nativeHasher();
-  return await resumableHasher(undefined);
-}
-
-function nativeHasher(): Hasher {
-  const hash = createHash('sha256');
-  return {
-    resumable: false,
-    update: (bytes) => hash.update(bytes),
-    save: () => undefined,
-    digest: () => hash.digest('hex'),
-  };
-}
-
-async function resumableHasher(state: string | undefined): Promise<Hasher> {
-  const hash = await createResumableSha256(state);
-  return {
-    resumable: true,
-    update: (bytes) => hash.update(bytes),
-    save: () => hash.save(),
-    digest: () => hash.digest(),
-  };
 }
 
 const inflight = new WeakMap<Slice, Array<Promise<void>>>();
