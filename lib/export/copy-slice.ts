@@ -147,7 +147,10 @@ async function startSlice(deps: CopySliceDeps, input: CopySliceInput, where: { u
   const validators = opened.resumed ? (resume?.source ?? {}) : opened.validators;
   return {
     ...base,
-    uploadId: await createUpload(target, deps),
+    uploadId: await createUpload(target, deps).catch((error: unknown) => {
+      opened.download.close();
+      throw error;
+    }),
     partNumber: 1,
     offset: 0,
     sliceStart: 0,
@@ -195,7 +198,7 @@ async function pump(slice: Slice): Promise<boolean> {
 
 function timeUp(slice: Slice): boolean {
   const { deadlineAt, clock } = slice.deps;
-  return !slice.wholeFile && deadlineAt !== undefined && (clock ?? systemClock).now() >= deadlineAt;
+  return deadlineAt !== undefined && (clock ?? systemClock).now() >= deadlineAt;
 }
 
 function sliceFull(slice: Slice): boolean {
