@@ -37,7 +37,9 @@ export function onInterrupt(stop: (signal: StopSignal) => Promise<void>): Interr
   return {
     received,
     stopped: () => stopping,
+    // Once interrupted, signals stay absorbed until the process exits (listeners do not keep it alive).
     dispose: () => {
+      if (stopping) return;
       process.off('SIGINT', listener);
       process.off('SIGTERM', listener);
     },
