@@ -1,4 +1,4 @@
-// Copy benchmark: copyExportToS3 vs raw fetch and plain lib-storage Upload, into s3rver and a discarding sink; peak RSS.
+// Copy benchmark: copySlice (whole file, and in 16 MiB slices) vs raw fetch and plain lib-storage Upload, into s3rver and a discarding sink; peak RSS.
 import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { runNode } from './node-child.ts';
 import { type BenchResult, fmt, median, progress, type Row, ratio } from './results.ts';
 
 const MiB = 1024 * 1024;
-/** The copy's defaults (lib/export/copy-to-s3.ts), given to the product and the plain-upload baseline alike. */
+/** The copy's defaults (lib/export/copy-slice.ts), given to the product and the plain-upload baseline alike. */
 const PART_SIZE = 8 * MiB;
 const QUEUE_SIZE = 2;
 /** The slices of the `sliced` mode (COPY_SLICE_BYTES). */

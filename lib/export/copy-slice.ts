@@ -5,9 +5,8 @@ import { z } from 'zod';
 import { BadRequest, DownloadRefused, ExportStopped } from '../errors.ts';
 import { assertTrustedDownloadLink } from '../growingio/download-links.ts';
 import { type Logger, redactUrl, silentLogger } from '../log.ts';
-import { type Clock, systemClock } from '../retry.ts';
+import { type Clock, systemClock, throwIfAborted } from '../retry.ts';
 import { invalidInput, parseOrFail } from '../validation.ts';
-import type { CopyProgress } from './copy-to-s3.ts';
 import { CsvRecordCounter, csvRowStateSchema } from './csv-records.ts';
 import type { Download } from './download.ts';
 import { openSource, type SourceValidators, sourceValidatorsSchema } from './file-source.ts';
@@ -34,6 +33,17 @@ export const copyCheckpointSchema = z
   })
   .strict();
 export type CopyCheckpoint = z.output<typeof copyCheckpointSchema>;
+
+export interface CopyProgress {
+  fileIndex: number;
+  fileCount: number;
+  key: string;
+  /** Bytes of the file stored so far (whole parts). */
+  bytes: number;
+  rows: number;
+  /** The file's length as the server announced it (undefined when unknown or gzip-encoded). */
+  contentLength?: number;
+}
 
 export type CopySliceResult = { done: true; file: ExportFile } | { done: false; checkpoint: CopyCheckpoint };
 
@@ -108,6 +118,7 @@ export async function copySlice(deps: CopySliceDeps, input: CopySliceInput): Pro
     await settle(slice).catch(() => {});
     // An upload begun by this invocation is ours to drop; a resumed one stays for the retry of this slice.
     if (slice.uploadId !== input.checkpoint?.uploadId) await abortUpload(slice.target, slice.uploadId);
+    throwIfAborted(deps.signal);
     throw slice.download.failure() ?? error;
   }
 }

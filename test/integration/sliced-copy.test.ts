@@ -3,7 +3,7 @@
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CopyProgress } from '../../lib/export/copy-to-s3.ts';
+import type { CopyProgress } from '../../lib/export/copy-slice.ts';
 import type { GrowingIoEmulatorOptions } from '../../local/emulators/growingio.ts';
 import {
   type ExportRuntime,
