@@ -3,7 +3,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { BadRequest, DownloadRefused, ExportStopped } from '../errors.ts';
-import { assertTrustedDownloadLink } from '../growingio/download-links.ts';
+import { assertTrustedDownloadLink, linkExpiresAt } from '../growingio/download-links.ts';
 import { type Logger, redactUrl, silentLogger } from '../log.ts';
 import { type Clock, systemClock, throwIfAborted } from '../retry.ts';
 import { invalidInput, parseOrFail } from '../validation.ts';
@@ -108,6 +108,7 @@ export async function copySlice(deps: CopySliceDeps, input: CopySliceInput): Pro
   const url = assertTrustedDownloadLink(input.link, deps.allowlist);
   const where = redactUrl(`${url.protocol}//${url.host}${url.pathname}`);
   const label = `file ${input.index + 1}/${input.fileCount} (${where})`;
+  noteExpiryHint(deps, url, input.key);
   const slice = await startSlice(deps, input, { url, label });
   try {
     const ended = await pump(slice);
@@ -121,6 +122,14 @@ export async function copySlice(deps: CopySliceDeps, input: CopySliceInput): Pro
     throwIfAborted(deps.signal);
     throw slice.download.failure() ?? error;
   }
+}
+
+/** `expires` is a hint (its unit is undocumented): a link that looks expired is still tried; a 403 decides. */
+function noteExpiryHint(deps: CopySliceDeps, url: URL, key: string): void {
+  const expiresAt = linkExpiresAt(url);
+  if (expiresAt === undefined || expiresAt > (deps.clock ?? systemClock).now()) return;
+  const expiresHint = new Date(expiresAt).toISOString();
+  deps.logger?.warn('download link looks expired; trying it anyway', { key, expiresHint });
 }
 
 async function startSlice(deps: CopySliceDeps, input: CopySliceInput, where: { url: URL; label: string }) {

@@ -229,6 +229,17 @@ describe('copySlice against the embedded S3 over real HTTP', () => {
     expect(await leftUnder(key)).toEqual([]);
   });
 
+  it('never refuses a link on its expires hint: a past one is tried (and logged), only a 403 means expired', async () => {
+    const { deps, input, logs } = setUp();
+    files.serve('/hint/a.csv', { body: csv(10) });
+    const link = files.link('/hint/a.csv', { sign: SIGN, expires: 1_577_344_409_140 });
+    const result = await copySlice(deps, { ...input('/hint/a.csv'), link });
+    expect(result.done).toBe(true);
+    const warning = logs.find((line) => line.includes('looks expired'));
+    expect(warning).toContain('2019-12-26T07:13:29.140Z');
+    expect(warning).not.toContain(SIGN);
+  });
+
   it('refuses an untrusted link before fetching anything', async () => {
     const { deps, input } = setUp();
     const link = `https://evil.example.com/x.csv?expires=1&sign=${SIGN}`;
