@@ -2,11 +2,10 @@
 // part boundary before the deadline with a small checkpoint; the state machine calls it again until the file is done.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { BadRequest, DownloadRefused, ExportStopped } from '../errors.ts';
+import { DownloadRefused, ExportStopped } from '../errors.ts';
 import { assertTrustedDownloadLink, linkExpiresAt } from '../growingio/download-links.ts';
 import { type Logger, redactUrl, silentLogger } from '../log.ts';
 import { type Clock, systemClock, throwIfAborted } from '../retry.ts';
-import { invalidInput, parseOrFail } from '../validation.ts';
 import { CsvRecordCounter, csvRowStateSchema } from './csv-records.ts';
 import type { Download } from './download.ts';
 import { openSource, type SourceValidators, sourceValidatorsSchema } from './file-source.ts';
@@ -92,15 +91,6 @@ interface Slice {
   wholeFile: boolean;
   slices: number;
   restarts: number;
-}
-
-export function parseCheckpoint(value: unknown): CopyCheckpoint {
-  return parseOrFail(
-    copyCheckpointSchema,
-    value,
-    (errors) => invalidInput(BadRequest, 'Invalid checkpoint', errors),
-    'checkpoint',
-  );
 }
 
 /** Copies the next slice of one file; resolves with the file (done) or the checkpoint to continue from. */
