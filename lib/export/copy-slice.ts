@@ -122,11 +122,32 @@ function noteExpiryHint(deps: CopySliceDeps, url: URL, key: string): void {
   deps.logger?.warn('download link looks expired; trying it anyway', { key, expiresHint });
 }
 
+/** The same version of the file answered 206 from the checkpoint's offset: everything continues from there. */
+async function resumedSlice(
+  base: Pick<Slice, 'deps' | 'input' | 'target' | 'download' | 'slices'>,
+  resume: CopyCheckpoint,
+): Promise<Slice> {
+  return {
+    ...base,
+    uploadId: resume.uploadId!,
+    partNumber: resume.nextPartNumber,
+    offset: resume.offset,
+    sliceStart: resume.offset,
+    hasher: await resumableHasher(resume.hashState),
+    counter: CsvRecordCounter.load(resume.rowState),
+    validators: resume.source,
+    wholeFile: false,
+    restarts: resume.restarts,
+  };
+}
+
 async function startSlice(deps: CopySliceDeps, input: CopySliceInput, where: { url: URL; label: string }) {
   const target = { s3: deps.s3, bucket: input.bucket, key: input.key };
   const log = deps.logger ?? silentLogger;
   const previous = input.checkpoint;
-  const resume = previous?.uploadId && previous.offset > 0 ? previous : undefined;
+  // Only a checkpoint with its hash and row states can continue; anything less starts the file over.
+  const resume =
+    previous?.uploadId && previous.offset > 0 && previous.hashState && previous.rowState ? previous : undefined;
   const opened = await openSource(
     where,
     deps.timeoutMs ?? 60_000,
@@ -136,25 +157,12 @@ async function startSlice(deps: CopySliceDeps, input: CopySliceInput, where: { u
   // Nothing reads the body until pump(): hold it (the byte counter's 'data' listener would make it flow).
   opened.download.body.pause();
   const base = { deps, input, target, download: opened.download, slices: (previous?.slices ?? 0) + 1 };
-  if (opened.resumed && resume) {
-    return {
-      ...base,
-      uploadId: resume.uploadId!,
-      partNumber: resume.nextPartNumber,
-      offset: resume.offset,
-      sliceStart: resume.offset,
-      hasher: await resumableHasher(resume.hashState),
-      counter: CsvRecordCounter.load(resume.rowState),
-      validators: resume.source,
-      wholeFile: false,
-      restarts: resume.restarts,
-    } satisfies Slice;
-  }
+  if (opened.resumed && resume) return await resumedSlice(base, resume);
   if (previous?.uploadId) await abortUpload(target, previous.uploadId);
   const restarted = opened.resumed ? undefined : opened.restartReason;
   if (restarted) log.warn('copying the file again from byte 0', { key: input.key, reason: restarted });
   const wholeFile = Boolean(previous?.wholeFile || opened.download.encoded || (!opened.resumed && opened.ignoresRange));
-  const validators = opened.resumed ? (resume?.source ?? {}) : opened.validators;
+  const validators = opened.resumed ? {} : opened.validators;
   return {
     ...base,
     uploadId: await createUpload(target, deps).catch((error: unknown) => {
