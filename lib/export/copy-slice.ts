@@ -2,7 +2,7 @@
 // part boundary before the deadline with a small checkpoint; the state machine calls it again until the file is done.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { DownloadRefused, ExportStopped } from '../errors.ts';
+import { DownloadFailed, DownloadRefused, ExportStopped } from '../errors.ts';
 import { assertTrustedDownloadLink, linkExpiresAt } from '../growingio/download-links.ts';
 import { type Logger, redactUrl, silentLogger } from '../log.ts';
 import { type Clock, systemClock, throwIfAborted } from '../retry.ts';
@@ -106,6 +106,8 @@ export async function copySlice(deps: CopySliceDeps, input: CopySliceInput): Pro
     return ended ? await finishFile(slice) : await endSlice(slice);
   } catch (error) {
     slice.download.close();
+    const kept = await keepProgress(slice, error);
+    if (kept) return kept;
     await settle(slice).catch(() => {});
     // An upload begun by this invocation is ours to drop; a resumed one stays for the retry of this slice.
     if (slice.uploadId !== input.checkpoint?.uploadId) await abortUpload(slice.target, slice.uploadId);
@@ -120,6 +122,27 @@ function noteExpiryHint(deps: CopySliceDeps, url: URL, key: string): void {
   if (expiresAt === undefined || expiresAt > (deps.clock ?? systemClock).now()) return;
   const expiresHint = new Date(expiresAt).toISOString();
   deps.logger?.warn('download link looks expired; trying it anyway', { key, expiresHint });
+}
+
+/**
+ * A download that broke after this slice stored whole parts ends the slice at the last of them (the next one resumes
+ * with Range) instead of failing: no progress is lost and no retry is spent. Undefined when that is not possible.
+ */
+async function keepProgress(slice: Slice, error: unknown): Promise<CopySliceResult | undefined> {
+  const broken = slice.download.failure() ?? (error instanceof DownloadFailed ? error : undefined);
+  const resumable = slice.hasher.resumable && !slice.wholeFile && slice.offset > slice.sliceStart;
+  if (!broken || !resumable || slice.deps.signal?.aborted) return undefined;
+  try {
+    await settle(slice);
+  } catch {
+    return undefined;
+  }
+  slice.deps.logger?.warn('download broke; the next slice continues from the last whole part', {
+    key: slice.input.key,
+    offset: slice.offset,
+    reason: broken.message,
+  });
+  return await endSlice(slice);
 }
 
 /** The same version of the file answered 206 from the checkpoint's offset: everything continues from there. */

@@ -183,6 +183,25 @@ describe('copySlice against the embedded S3 over real HTTP', () => {
     expect(logs.join('\n')).not.toContain(SIGN);
   });
 
+  it('ends the slice at the last whole part when the download breaks after some, and the copy still completes', async () => {
+    // 8 s left at an assumed 1 MiB/s cannot cover 16 MiB: hash-wasm, whose state can be saved.
+    const { deps, input, key, logs } = setUp({ deadlineAt: Date.now() + 8_000 });
+    const body = csv(600_000); // ~16 MiB: the connection drops at 12 MiB, after two whole 5 MiB parts
+    files.serve('/broken/a.csv', { body, truncateAfter: 12 * MiB }, { body });
+    const first = await copySlice(deps, input('/broken/a.csv'));
+    expect(first).toMatchObject({ done: false, checkpoint: { offset: 10 * MiB, nextPartNumber: 3 } });
+    expect(logs.some((line) => line.includes('download broke; the next slice continues'))).toBe(true);
+    const second = await copySlice(deps, {
+      ...input('/broken/a.csv'),
+      checkpoint: first.done ? undefined : first.checkpoint,
+    });
+    expect(second).toEqual({
+      done: true,
+      file: { key, bytes: Buffer.byteLength(body), sha256: sha256(body), rows: 600_000 },
+    });
+    expect(await objectText(key)).toBe(body);
+  });
+
   it('gives up on a server that goes silent mid-body (socket inactivity timeout)', async () => {
     const { deps, input, key } = setUp({ timeoutMs: 150 });
     files.serve('/silent/a.csv', { body: csv(100), truncateAfter: 100, hang: true });
