@@ -13,7 +13,15 @@ const template = JSON.parse(readFileSync(join(outDir, 'cloudformation-template-u
   Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 };
 const failures: string[] = [];
-const functions = ['startExport', 'getExport', 'requestExport', 'copyExport', 'listAudienceFiles'];
+const functions = [
+  'startExport',
+  'getExport',
+  'requestExport',
+  'copyExport',
+  'publishExport',
+  'cleanUpExport',
+  'listAudienceFiles',
+];
 const handlers = new Map(
   Object.values(template.Resources)
     .filter((resource) => resource.Type === 'AWS::Lambda::Function')
