@@ -81,6 +81,26 @@ describe('export interrupted mid-copy', () => {
     120_000,
   );
 
+  it('serve: SIGTERM mid-copy stops the running export, cleans up, then closes, exit 143', async () => {
+    const dir = await mkdtemp(join(workDir, 'serve-'));
+    const env = await slowGrowingIo();
+    const server = run(process.execPath, [CLI, 'serve', '--port', '0'], { cwd: dir, env });
+    const [, url] = await waitForStderr(server.child, server.output, /API on (http:\/\/127\.0\.0\.1:\d+)/);
+    const posted = await fetch(`${url}/exports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ projectUid: 'p1', segmentationId: 's1' }),
+    });
+    expect(posted.status).toBe(202);
+    while (emulator!.stats().downloads === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    server.child.kill('SIGTERM');
+    const result = await server.done;
+    expect(result.code, result.stderr).toBe(143);
+    expect(result.stderr).toContain('shutting down (SIGTERM): 1 running export(s) stopped and cleaned up');
+    expect(await storedIn(dir)).toEqual({ keys: [], uploads: [] });
+  }, 120_000);
+
   it('after a SIGKILL, the next run removes the dead run’s parts and open uploads', async () => {
     const dir = await mkdtemp(join(workDir, 'kill-'));
     const env = await slowGrowingIo();
