@@ -2,10 +2,14 @@
 import { Readable } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createS3Client } from '../lib/aws.ts';
-import { copyExportToS3 } from '../lib/export/copy-to-s3.ts';
+import { type CopyCheckpoint, copySlice } from '../lib/export/copy-slice.ts';
 
-/** copy: the product; upload: fetch → plain lib-storage Upload; fetch: fetch → discard. */
-export type CopyMode = 'copy' | 'upload' | 'fetch';
+/**
+ * copy: the product's copy slice run once over the whole file (node:crypto); sliced: the same file in
+ * `sliceBytes` slices, each a fresh copySlice resuming from the last checkpoint (hash-wasm, Range requests);
+ * upload: fetch → plain lib-storage Upload; fetch: fetch → discard.
+ */
+export type CopyMode = 'copy' | 'sliced' | 'upload' | 'fetch';
 
 export interface ChildSpec {
   mode: CopyMode;
@@ -16,6 +20,8 @@ export interface ChildSpec {
   key: string;
   partSizeBytes: number;
   queueSize: number;
+  /** For `sliced`. */
+  sliceBytes?: number;
 }
 
 export interface ChildResult {
@@ -57,28 +63,31 @@ async function plainUpload(spec: ChildSpec): Promise<number> {
   return Number(response.headers.get('content-length'));
 }
 
+/** Loops copySlice until the file is done, as the state machine does; resolves with the bytes stored. */
 async function productCopy(spec: ChildSpec): Promise<number> {
   const s3 = createS3Client({ endpoint: spec.endpoint, credentials });
-  const manifest = await copyExportToS3(
-    { s3, allowlist: [spec.allowEntry], partSizeBytes: spec.partSizeBytes, queueSize: spec.queueSize },
-    {
-      exportId: spec.key,
-      projectUid: 'bench',
-      segmentationId: 'copy',
-      jobId: 'bench-job',
-      parameters: [],
-      requestedAt: new Date().toISOString(),
-      bucket: spec.bucket,
-      prefix: 'bench',
-      links: [spec.link],
-    },
-  );
-  s3.destroy();
-  return manifest.totalBytes;
+  const deps = {
+    s3,
+    allowlist: [spec.allowEntry],
+    partSizeBytes: spec.partSizeBytes,
+    queueSize: spec.queueSize,
+    ...(spec.mode === 'sliced' ? { sliceBytes: spec.sliceBytes } : {}),
+  };
+  let checkpoint: CopyCheckpoint | undefined;
+  for (;;) {
+    const input = { bucket: spec.bucket, key: `bench/${spec.key}.csv`, link: spec.link, index: 0, fileCount: 1 };
+    const result = await copySlice(deps, { ...input, ...(checkpoint ? { checkpoint } : {}) });
+    if (result.done) {
+      s3.destroy();
+      return result.file.bytes;
+    }
+    checkpoint = result.checkpoint;
+  }
 }
 
 const RUNNERS: Record<CopyMode, (spec: ChildSpec) => Promise<number>> = {
   copy: productCopy,
+  sliced: productCopy,
   upload: plainUpload,
   fetch: fetchDiscard,
 };

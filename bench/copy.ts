@@ -1,4 +1,4 @@
-// Copy benchmark: copyExportToS3 vs raw fetch and plain lib-storage Upload, into s3rver and a discarding sink; peak RSS.
+// Copy benchmark: copySlice (whole file, and in 16 MiB slices) vs raw fetch and plain lib-storage Upload, into s3rver and a discarding sink; peak RSS.
 import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +10,11 @@ import { runNode } from './node-child.ts';
 import { type BenchResult, fmt, median, progress, type Row, ratio } from './results.ts';
 
 const MiB = 1024 * 1024;
-/** The copy's defaults (lib/export/copy-to-s3.ts), given to the product and the plain-upload baseline alike. */
+/** The copy's defaults (lib/export/copy-slice.ts), given to the product and the plain-upload baseline alike. */
 const PART_SIZE = 8 * MiB;
 const QUEUE_SIZE = 2;
+/** The slices of the `sliced` mode (COPY_SLICE_BYTES). */
+const SLICE_BYTES = 16 * MiB;
 const BUCKET = 'bench';
 const TMP = new URL('./.tmp/', import.meta.url);
 // The child runs as an esbuild bundle (as on Lambda): type stripping alone would add ~30 MB of RSS.
@@ -128,6 +130,7 @@ export async function runCopyBench(): Promise<BenchResult> {
       bucket: BUCKET,
       partSizeBytes: PART_SIZE,
       queueSize: QUEUE_SIZE,
+      sliceBytes: SLICE_BYTES,
     };
     const targets: Target[] = [
       { name: 'sink', endpoint: sink.endpoint },
@@ -139,9 +142,10 @@ export async function runCopyBench(): Promise<BenchResult> {
     for (const target of targets) {
       // Interleaved, so drift on a shared machine hits every mode alike.
       for (let run = 0; run < settings.repeats; run++) {
-        for (const mode of ['fetch', 'upload', 'copy'] as const)
+        for (const mode of ['fetch', 'upload', 'copy', 'sliced'] as const)
           await measure(samples, target, mode, sizes.large, base);
-        for (const mode of ['upload', 'copy'] as const) await measure(samples, target, mode, sizes.small, base);
+        for (const mode of ['upload', 'copy', 'sliced'] as const)
+          await measure(samples, target, mode, sizes.small, base);
       }
     }
     return summarize(samples, sizes.small.label, sizes.large.label, large.bytes);
@@ -158,7 +162,16 @@ const peakMB = (runs: ChildResult[]) => Math.max(...runs.map((run) => (run.maxRs
 function throughputRows(samples: Samples, target: string, large: string): Row[] {
   const get = (mode: CopyMode) => samples.get(sampleKey(target, mode, large)) ?? [];
   const [copy, upload, raw] = [mibPerSecond(get('copy')), mibPerSecond(get('upload')), mibPerSecond(get('fetch'))];
+  const sliced = mibPerSecond(get('sliced'));
   return [
+    {
+      figure: `sliced copy (${SLICE_BYTES / MiB} MiB slices) into ${target}, ${large} (median)`,
+      value: `${fmt(sliced, 0)} MiB/s`,
+      baseline: `uninterrupted copy ${fmt(copy, 0)} MiB/s`,
+      ratio: ratio(sliced, copy, 3),
+      target: '≥ 0.9×',
+      met: sliced / copy >= 0.9,
+    },
     {
       figure: `copy throughput into ${target}, ${large} (median)`,
       value: `${fmt(copy, 0)} MiB/s`,
@@ -186,13 +199,23 @@ function cpuRows(samples: Samples, large: string): Row[] {
       ),
     );
   const [copy, upload, raw] = [perGiB('copy'), perGiB('upload'), perGiB('fetch')];
+  const sliced = perGiB('sliced');
   return [
     {
       figure: `CPU time per GiB in the copying process, ${large} (median)`,
       value: `${fmt(copy, 2)} s`,
       baseline: `plain Upload ${fmt(upload, 2)} s (raw fetch ${fmt(raw, 2)} s)`,
       ratio: ratio(copy, upload),
-      target: '–',
+      target: '≤ 1.25×',
+      met: copy / upload <= 1.25,
+    },
+    {
+      figure: `CPU time per GiB, sliced copy, ${large} (median)`,
+      value: `${fmt(sliced, 2)} s`,
+      baseline: `plain Upload ${fmt(upload, 2)} s`,
+      ratio: ratio(sliced, upload),
+      target: '≤ 1.25×',
+      met: sliced / upload <= 1.25,
     },
   ];
 }
@@ -201,6 +224,7 @@ function memoryRows(samples: Samples, small: string, large: string): Row[] {
   const all = (mode: CopyMode, size: string) =>
     ['s3rver', 'sink'].flatMap((target) => samples.get(sampleKey(target, mode, size)) ?? []);
   const [copySmall, copyLarge] = [peakMB(all('copy', small)), peakMB(all('copy', large))];
+  const slicedLarge = peakMB(all('sliced', large));
   const [uploadSmall, uploadLarge] = [peakMB(all('upload', small)), peakMB(all('upload', large))];
   return [
     {
@@ -220,6 +244,14 @@ function memoryRows(samples: Samples, small: string, large: string): Row[] {
       met: copyLarge < 256,
     },
     {
+      figure: `peak RSS, sliced copy ${large} (max of runs)`,
+      value: `${fmt(slicedLarge, 0)} MB`,
+      baseline: `uninterrupted copy ${fmt(copyLarge, 0)} MB`,
+      ratio: ratio(slicedLarge, copyLarge),
+      target: '< 256 MB',
+      met: slicedLarge < 256,
+    },
+    {
       figure: `peak RSS flatness, ${large} vs ${small}`,
       value: `${fmt(copyLarge, 0)} MB`,
       baseline: `${fmt(copySmall, 0)} MB`,
@@ -237,7 +269,7 @@ function summarize(samples: Samples, small: string, large: string, largeBytes: n
   const sinkCopy = mibPerSecond(samples.get(sampleKey('sink', 'copy', large)) ?? []);
   return {
     name: 'copy',
-    title: 'Copy: GrowingIO download → S3 (copyExportToS3)',
+    title: 'Copy: GrowingIO download → S3 (copySlice, whole and in slices)',
     rows: [
       ...throughputRows(samples, 'sink', large),
       ...throughputRows(samples, 's3rver', large),
@@ -253,15 +285,20 @@ function summarize(samples: Samples, small: string, large: string, largeBytes: n
         `even raw fetch → discard peaks at ${fmt(rawFetch, 0)} MB, because V8 collects spent network buffers lazily. ` +
         'The child is an esbuild bundle like the Lambda one (type stripping alone would add ~30 MB). ' +
         'The emulator runs in the parent, each S3 server in its own process (bench/s3-server-child.ts).',
-      'copy = copyExportToS3 (node:http download, Content-Length check, sha256, CSV record count, multipart Upload, manifest); ' +
+      'copy = copySlice over the whole file in one call (node:http download, Content-Length check, node:crypto sha256, ' +
+        'CSV record count per 8 MiB part, UploadPart ×2 in flight, ListParts + CompleteMultipartUpload); sliced = the ' +
+        `same in ${SLICE_BYTES / MiB} MiB slices, each a new call resuming with Range from the checkpoint (hash-wasm sha256 ` +
+        'whose state is saved between slices); ' +
         'plain Upload = fetch → lib-storage Upload with no hashing or counting; raw fetch = fetch → discard.',
       `s3rver writes every part to disk and concatenates them on completion: it is the bottleneck ` +
         `(${fmt(s3rverCopy, 0)} MiB/s into s3rver vs ${fmt(sinkCopy, 0)} MiB/s into the discarding sink, bench/s3-sink.ts).`,
-      'Into the sink the copying process is CPU-bound, and the gap to the plain upload is the work the copy exists to ' +
-        'do: sha256 costs ~0.5 s/GiB on this CPU (SHA-NI) and the CSV record count ~1.1 s/GiB (~900 MiB/s on this ' +
-        "quote-heavy CSV), together ≈ the copy's extra CPU per GiB above. The body takes one synchronous hop " +
-        '(socket → hashing/counting Transform → Upload); the SDK also hashes each part for SigV4 over plain http, in ' +
-        'both modes.',
+      'Into the sink the copying process is CPU-bound. The uninterrupted copy adds sha256 (node:crypto, ~0.5 s/GiB ' +
+        'with SHA-NI) and the CSV record count (~1.1 s/GiB on this quote-heavy CSV), both once per 8 MiB part, to ' +
+        'what a plain upload does; it beats lib-storage Upload in MiB/s (UploadPart on whole buffers, no re-chunking). ' +
+        'The sliced copy pays hash-wasm (~6× node:crypto, because its state must survive the invocation) and, at ' +
+        '16 MiB slices of two 8 MiB parts, a pipeline bubble per slice (the last part uploads while nothing downloads; ' +
+        'the next slice opens a new ranged download and downloads a whole part before its first upload). On Lambda ' +
+        'a slice lasts most of 15 minutes, so the bubble is negligible there; the hash-wasm cost stays.',
       'On 2 cores the emulator (CSV generation), the S3 server and the copying child compete for CPU, so absolute MiB/s ' +
         'are lower bounds; the ratios compare like with like.',
     ],

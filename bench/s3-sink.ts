@@ -1,4 +1,5 @@
-// A discarding S3-compatible HTTP server: answers the multipart/put/delete calls with minimal valid XML, keeps no bytes.
+// A discarding S3-compatible HTTP server: answers the multipart/put/delete/ListParts calls with minimal valid XML,
+// keeps no bytes (only each part's size and ETag).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,22 +20,49 @@ function target(url: URL): { bucket: string; key: string } {
   return { bucket: decodeURIComponent(bucket), key: decodeURIComponent(rest.join('/')) };
 }
 
-function answer(req: IncomingMessage, url: URL): { status: number; body?: string; headers?: Record<string, string> } {
+/** Part sizes and ETags per upload id (no bytes): enough to answer ListParts. */
+type Parts = Map<string, Map<number, { size: number; etag: string }>>;
+
+function listPartsXml(bucket: string, key: string, id: string, parts: Parts): string {
+  const listed = [...(parts.get(id) ?? new Map()).entries()].sort(([a], [b]) => a - b);
+  const items = listed
+    .map(([n, part]) => `<Part><PartNumber>${n}</PartNumber><ETag>${part.etag}</ETag><Size>${part.size}</Size></Part>`)
+    .join('');
+  return `<ListPartsResult ${NS}><Bucket>${bucket}</Bucket><Key>${key}</Key><UploadId>${id}</UploadId><IsTruncated>false</IsTruncated>${items}</ListPartsResult>`;
+}
+
+function answer(
+  req: IncomingMessage,
+  url: URL,
+  parts: Parts,
+  size: number,
+): { status: number; body?: string; headers?: Record<string, string> } {
   const { bucket, key } = target(url);
   const q = url.searchParams;
   const etag = `"${randomUUID().replaceAll('-', '')}"`;
+  const uploadId = q.get('uploadId');
+  if (req.method === 'GET' && uploadId) return { status: 200, body: listPartsXml(bucket, key, uploadId, parts) };
+  if (req.method === 'PUT' && uploadId) {
+    const known = parts.get(uploadId) ?? new Map();
+    parts.set(uploadId, known.set(Number(q.get('partNumber')), { size, etag }));
+    return { status: 200, headers: { etag } };
+  }
   if (req.method === 'POST' && q.has('uploads')) {
     const id = randomUUID();
     const body = `<InitiateMultipartUploadResult ${NS}><Bucket>${bucket}</Bucket><Key>${key}</Key><UploadId>${id}</UploadId></InitiateMultipartUploadResult>`;
     return { status: 200, body };
   }
-  if (req.method === 'POST' && q.has('uploadId')) {
+  if (req.method === 'POST' && uploadId) {
+    parts.delete(uploadId);
     const body = `<CompleteMultipartUploadResult ${NS}><Location>/${bucket}/${key}</Location><Bucket>${bucket}</Bucket><Key>${key}</Key><ETag>${etag}</ETag></CompleteMultipartUploadResult>`;
     return { status: 200, body };
   }
   if (req.method === 'POST' && q.has('delete')) return { status: 200, body: `<DeleteResult ${NS}></DeleteResult>` };
   if (req.method === 'PUT') return { status: 200, headers: { etag } };
-  if (req.method === 'DELETE') return { status: 204 };
+  if (req.method === 'DELETE') {
+    if (uploadId) parts.delete(uploadId);
+    return { status: 204 };
+  }
   return {
     status: 405,
     body: '<Error><Code>MethodNotAllowed</Code><Message>not supported by the sink</Message></Error>',
@@ -43,12 +71,15 @@ function answer(req: IncomingMessage, url: URL): { status: number; body?: string
 
 export async function startS3Sink(): Promise<S3Sink> {
   let received = 0;
+  const parts: Parts = new Map();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let size = 0;
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
+      size += chunk.length;
     });
     req.on('end', () => {
-      const { status, body, headers } = answer(req, new URL(req.url ?? '/', 'http://sink'));
+      const { status, body, headers } = answer(req, new URL(req.url ?? '/', 'http://sink'), parts, size);
       const text = body === undefined ? '' : XML + body;
       res.writeHead(status, {
         'content-type': 'application/xml',

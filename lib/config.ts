@@ -46,6 +46,17 @@ const schema = z
     TENCENT_BASE_URL: optionalUrl.transform((value) => value ?? 'https://api.e.qq.com'),
     TENCENT_ACCESS_TOKEN: optionalString,
     TENCENT_ACCESS_TOKEN_PARAMETER: optionalString,
+    /** Files of one export copied at once (the Map's MaxConcurrency, via the execution input). */
+    COPY_CONCURRENCY: positiveInt(4, 40),
+    /** Test knob: a copy invocation ends its slice after about this many bytes (≥ 5 MiB, the S3 part minimum). */
+    COPY_SLICE_BYTES: optionalString
+      .transform((value) => (value === undefined ? undefined : Number(value)))
+      .pipe(
+        z
+          .int(mustBe('a whole number of bytes'))
+          .min(5 * 1024 * 1024, 'must be at least 5242880 (5 MiB, the S3 part minimum)')
+          .optional(),
+      ),
     TENCENT_MAX_SCAN_PAGES: positiveInt(200, 10_000),
     // Token refresh (README "Tencent token refresh"): each a plain value or the name of an SSM SecureString.
     TENCENT_CLIENT_ID: optionalString,

@@ -197,6 +197,20 @@ export class ExportStorageFailed extends AppError {
   override expose = true;
 }
 
+/** A transient S3 failure (5xx, throttling, network) that outlasted the SDK's own retries: worth another try. */
+export class ExportStorageUnavailable extends ExportStorageFailed {
+  static override readonly transient = true;
+  override name = 'ExportStorageUnavailable';
+  override statusCode = 503;
+}
+
+/** The export's execution is no longer RUNNING (stopped, timed out, failed): nothing more may be published. */
+export class ExportStopped extends AppError {
+  override name = 'ExportStopped';
+  override statusCode = 409;
+  override expose = true;
+}
+
 /** The caller's abort signal fired (a Lambda deadline, a cancelled request): the work stopped where it was. */
 export class OperationAborted extends AppError {
   override name = 'OperationAborted';

@@ -3,10 +3,12 @@
 import { mkdir } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { createCleanUpExport } from '../functions/handlers/clean-up-export.ts';
 import { type CopyExportDeps, createCopyExport } from '../functions/handlers/copy-export.ts';
 import { createGetExport } from '../functions/handlers/get-export.ts';
 import { createGetSync } from '../functions/handlers/get-sync.ts';
 import { createListAudienceFiles } from '../functions/handlers/list-audience-files.ts';
+import { createPublishExport } from '../functions/handlers/publish-export.ts';
 import { createRequestExport, type RequestExportDeps } from '../functions/handlers/request-export.ts';
 import { createStartExport } from '../functions/handlers/start-export.ts';
 import { createStartSync } from '../functions/handlers/start-sync.ts';
@@ -15,13 +17,20 @@ import { type Config, configSecrets, type Env, parseConfig, realServices } from 
 import { createLogger, type Logger } from '../lib/log.ts';
 import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from './aws/s3.ts';
 import { type LocalSfn, localStateMachineArn, startLocalSfn } from './aws/sfn-service.ts';
-import { loadDefinition, SYNC_ASL_PATH } from './aws/state-machine.ts';
+import { loadDefinition, SYNC_ASL_PATH, type TaskHandler } from './aws/state-machine.ts';
 import {
   type GrowingIoEmulator,
   type GrowingIoEmulatorOptions,
   startGrowingIoEmulator,
 } from './emulators/growingio.ts';
 import { startTencentEmulator, type TencentEmulator, type TencentEmulatorOptions } from './emulators/tencent.ts';
+import {
+  cleanUpOnExecutionEnd,
+  createTaskTracker,
+  stopRunningExecutions,
+  sweepDeadRuns,
+  type TaskTracker,
+} from './export-guard.ts';
 import { type SyncHooks, syncTaskHandlers } from './sync-tasks.ts';
 
 export const LOCAL_BUCKET = 'audience-exports';
@@ -45,6 +54,10 @@ export interface LocalRuntimeOptions {
   onCopyProgress?: CopyExportDeps['onProgress'];
   /** Progress of audience syncs (building, uploads, processing polls). */
   sync?: SyncHooks;
+  /** Shorter task timeouts in ms by state name (States.Timeout tests; see local/aws/state-machine.ts). */
+  taskTimeoutOverrides?: Record<string, number>;
+  /** Remove what killed earlier runs left in the embedded S3 (the CLI); default false. */
+  sweepDeadRuns?: boolean;
 }
 
 export interface LocalRuntime {
@@ -62,6 +75,11 @@ export interface LocalRuntime {
     startSync: ReturnType<typeof createStartSync>;
     getSync: ReturnType<typeof createGetSync>;
   };
+  /** Resolves once no task handler and no cleanup is running (a stopped execution's tasks may outlive it). */
+  settle(): Promise<void>;
+  /** StopExecution for every running export, then waits for their tasks and cleanups; resolves with how many. */
+  stopExports(cause: string): Promise<number>;
+  /** Stops running exports and waits for their cleanup, then closes everything (the embedded S3 last). */
   close(): Promise<void>;
 }
 
@@ -120,12 +138,21 @@ async function startStandIns(options: LocalRuntimeOptions, closers: Closers): Pr
 type Closers = Array<() => Promise<void>>;
 
 /** The local Step Functions endpoint running the real ASL, its Task states wired to the real task handlers. */
-async function startTasks(options: LocalRuntimeOptions, config: Config, s3Client: S3Client, logger: Logger) {
+async function startTasks(
+  options: LocalRuntimeOptions,
+  config: Config,
+  clients: { s3: S3Client; sfn: () => SFNClient },
+  tracker: TaskTracker,
+  logger: Logger,
+) {
   const fast = options.fastWaitsMs;
+  const { s3 } = clients;
+  const cleanUpExport = tracker.wrap(createCleanUpExport({ config, s3, logger }));
+  // Built on first call: they describe executions through the endpoint being started here.
+  const sfnDeps = () => ({ config, s3, logger, sfn: clients.sfn() });
   const region = config.AWS_REGION;
   const exportArn = localStateMachineArn(EXPORT_MACHINE, region);
-  const nested = { client: undefined as SFNClient | undefined };
-  const sfn = await startLocalSfn({
+  return await startLocalSfn({
     region,
     directory: options.sfnDir,
     onServiceError: (error) => logger.error('local Step Functions request failed', { error }),
@@ -134,46 +161,60 @@ async function startTasks(options: LocalRuntimeOptions, config: Config, s3Client
       { name: SYNC_MACHINE, definition: loadDefinition(SYNC_ASL_PATH, { SegmentExportStateMachine: exportArn }) },
     ],
     handlers: {
-      requestExport: createRequestExport({ config, logger, onPoll: options.onPoll }),
-      copyExport: createCopyExport({ config, s3: s3Client, logger, onProgress: options.onCopyProgress }),
-      ...syncTaskHandlers({ config, s3: s3Client, logger, hooks: options.sync, sfn: () => nested.client! }),
+      requestExport: tracker.wrap(createRequestExport({ config, logger, onPoll: options.onPoll })),
+      copyExport: tracker.wrap(
+        lazy(() => createCopyExport({ ...sfnDeps(), onProgress: options.onCopyProgress, signal: tracker.signal })),
+      ),
+      publishExport: tracker.wrap(lazy(() => createPublishExport(sfnDeps()))),
+      cleanUpExport,
+      ...syncTaskHandlers({ config, s3, logger, hooks: options.sync, sfn: clients.sfn }),
     },
+    onExecutionEnd: cleanUpOnExecutionEnd({ sfnClient: clients.sfn, cleanUp: cleanUpExport, tracker, logger }),
+    taskTimeoutOverrides: options.taskTimeoutOverrides,
     ...(fast === undefined
       ? {}
       : {
           waitTimeOverrides: { 'Wait For Export': fast, 'Wait For Processing': fast },
-          retryIntervalOverrides: {
-            'Request Export': fast,
-            'Copy To S3': fast,
-            'Ensure Audience': fast,
-            'Upload File': fast,
-            'Check Processing': fast,
-          },
+          retryIntervalOverrides: Object.fromEntries(RETRYING_STATES.map((state) => [state, fast])),
         }),
   });
-  nested.client = createSfnClient({ endpoint: sfn.endpoint, region, credentials: LOCAL_CREDENTIALS });
-  return Object.assign(sfn, { closeNested: async () => nested.client?.destroy() });
 }
+
+function lazy(build: () => TaskHandler): TaskHandler {
+  let built: TaskHandler | undefined;
+  return (event, context) => {
+    built ??= build();
+    return built(event, context);
+  };
+}
+
+const RETRYING_STATES = [
+  'Request Export',
+  'Copy File',
+  'Write Manifest',
+  'Clean Up',
+  'Clean Up Before Refresh',
+  'Ensure Audience',
+  'Upload File',
+  'Check Processing',
+];
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const closers: Closers = [];
+  const tracker = createTaskTracker();
   try {
     const { overrides, growingio, s3, tencent } = await startStandIns(options, closers);
     const taskConfig = parseConfig({ ...options.env, ...overrides });
     const logger = options.logger ?? createLogger({ level: taskConfig.LOG_LEVEL, secrets: configSecrets(taskConfig) });
     const s3Client = s3?.client ?? createS3Client({ endpoint: taskConfig.S3_ENDPOINT, region: taskConfig.AWS_REGION });
-    const sfn = await startTasks(options, taskConfig, s3Client, logger);
-    closers.push(() => sfn.close());
-    closers.push(() => sfn.closeNested());
+    if (s3 && options.sweepDeadRuns) await sweepLocalBucket(s3Client, logger);
     const region = taskConfig.AWS_REGION;
-    const sfnClient = createSfnClient({ endpoint: sfn.endpoint, region, credentials: LOCAL_CREDENTIALS });
-    closers.push(async () => sfnClient.destroy());
-    const api = {
-      SFN_ENDPOINT: sfn.endpoint,
-      STATE_MACHINE_ARN: sfn.stateMachineArns[EXPORT_MACHINE],
-      SYNC_STATE_MACHINE_ARN: sfn.stateMachineArns[SYNC_MACHINE],
-    };
-    const config = parseConfig({ ...options.env, ...overrides, ...api });
+    let sfnClient: SFNClient | undefined;
+    const sfn = await startTasks(options, taskConfig, { s3: s3Client, sfn: () => sfnClient! }, tracker, logger);
+    sfnClient = createSfnClient({ endpoint: sfn.endpoint, region, credentials: LOCAL_CREDENTIALS });
+    closers.push(async () => sfnClient?.destroy());
+    closers.push(() => sfn.close());
+    const config = parseConfig({ ...options.env, ...overrides, ...api(sfn) });
     const handlers = {
       startExport: createStartExport({ config, sfn: sfnClient, logger }),
       getExport: createGetExport({ config, sfn: sfnClient, logger }),
@@ -181,11 +222,45 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       startSync: createStartSync({ config, sfn: sfnClient, logger }),
       getSync: createGetSync({ config, sfn: sfnClient, logger }),
     };
-    return { config, growingio, tencent, s3, s3Client, sfn, sfnClient, handlers, close: () => closeAll(closers) };
+    const client = sfnClient;
+    const stopExports = async (cause: string) => {
+      const stopped = await stopRunningExecutions(client, sfn.stateMachineArn, cause);
+      tracker.abortTasks();
+      await tracker.settle();
+      return stopped;
+    };
+    closers.push(async () => {
+      await stopExports('local runtime closed');
+    });
+    return {
+      config,
+      growingio,
+      tencent,
+      s3,
+      s3Client,
+      sfn,
+      sfnClient,
+      handlers,
+      settle: () => tracker.settle(),
+      stopExports,
+      close: () => closeAll(closers),
+    };
   } catch (error) {
     await closeAll(closers);
     throw error;
   }
+}
+
+const api = (sfn: LocalSfn) => ({
+  SFN_ENDPOINT: sfn.endpoint,
+  STATE_MACHINE_ARN: sfn.stateMachineArns[EXPORT_MACHINE],
+  SYNC_STATE_MACHINE_ARN: sfn.stateMachineArns[SYNC_MACHINE],
+});
+
+/** What a killed earlier run left under the local bucket (exports without a manifest, open uploads). */
+async function sweepLocalBucket(s3: S3Client, logger: Logger) {
+  const removed = await sweepDeadRuns(s3, LOCAL_BUCKET, new Date());
+  if (removed.uploads + removed.objects > 0) logger.warn('removed what an interrupted earlier run left', removed);
 }
 
 async function closeAll(closers: Closers): Promise<void> {

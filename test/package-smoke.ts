@@ -18,6 +18,8 @@ const functions = [
   'getExport',
   'requestExport',
   'copyExport',
+  'publishExport',
+  'cleanUpExport',
   'listAudienceFiles',
   'startSync',
   'getSync',

@@ -26,7 +26,8 @@ export function createStartExport(deps: StartExportDeps = {}) {
   const core = async (event: unknown, _context: Context, options?: { signal?: AbortSignal }) => {
     const request = parseExportRequest(requestFromEvent(event));
     const { STATE_MACHINE_ARN: stateMachineArn } = requireSettings(config, ['STATE_MACHINE_ARN']);
-    const lib = { sfn, stateMachineArn, logger, now: deps.now, signal: options?.signal };
+    const settings = { copyConcurrency: config.COPY_CONCURRENCY };
+    const lib = { sfn, stateMachineArn, logger, now: deps.now, signal: options?.signal, settings };
     const started = await startExport(lib, request, (id) => statusUrlFor(event, id, config.API_BASE_URL));
     if (!isHttpEvent(event)) return started;
     const { created, ...body } = started;

@@ -20,10 +20,15 @@ function downloadError(message: string, transient: boolean, cause?: unknown): Do
 }
 
 /** GET with raw bytes (no automatic decoding, so Content-Length can be checked), no auth header. */
-function requestFile(job: DownloadTarget, timeoutMs: number, signal?: AbortSignal): Promise<IncomingMessage> {
+function requestFile(
+  job: DownloadTarget,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  extraHeaders: Record<string, string> = {},
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const client = job.url.protocol === 'https:' ? https : http;
-    const headers = { 'accept-encoding': 'gzip', 'user-agent': 'audience-pipeline' };
+    const headers = { 'accept-encoding': 'gzip', 'user-agent': 'audience-pipeline', ...extraHeaders };
     const options = { agent: false, headers, ...(signal ? { signal } : {}) };
     let answer: IncomingMessage | undefined;
     const request = client.get(job.url, options, (response) => {
@@ -60,6 +65,12 @@ function statusError(status: number, job: DownloadTarget): AppError {
 }
 
 export interface Download {
+  /** HTTP status (200, or 206 for a byte range). */
+  status: number;
+  /** The answer's headers (validators, Content-Range, Content-Encoding). */
+  headers: IncomingMessage['headers'];
+  /** Whether the body is gzip-decoded on its way (the raw bytes differ from the body). */
+  encoded: boolean;
   /** Bytes announced by the server (the encoded size when gzip). */
   contentLength?: number;
   /** Decoded bytes; errors (recorded as `failure()`) when the connection or the decoder breaks. */
@@ -77,8 +88,13 @@ export interface Download {
  * and network errors with DownloadFailed, other statuses with DownloadRefused; an abort with OperationAborted
  * (an abort after the answer breaks the body).
  */
-export async function openDownload(target: DownloadTarget, timeoutMs: number, signal?: AbortSignal): Promise<Download> {
-  const response = await requestFile(target, timeoutMs, signal);
+export async function openDownload(
+  target: DownloadTarget,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  headers?: Record<string, string>,
+): Promise<Download> {
+  const response = await requestFile(target, timeoutMs, signal, headers);
   try {
     return openBody(response, target);
   } catch (error) {
@@ -116,6 +132,9 @@ function openBody(response: IncomingMessage, job: DownloadTarget): Download {
     pipeline(response, gunzip, () => {});
   }
   return {
+    status: response.statusCode ?? 200,
+    headers: response.headers,
+    encoded: encoding !== 'identity',
     contentLength,
     body,
     failure: () => failure,

@@ -1,7 +1,8 @@
 // Export ids are Step Functions execution names: idempotent when a key is given, unique otherwise.
 import { createHash, randomUUID } from 'node:crypto';
+import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { EXECUTION_NAME, EXECUTION_NAME_RULE } from '../aws-names.ts';
-import { BadRequest } from '../errors.ts';
+import { BadRequest, UpstreamError } from '../errors.ts';
 import { initialPollState, type PollState } from './poll.ts';
 import type { ExportRequest } from './request.ts';
 
@@ -9,7 +10,16 @@ import type { ExportRequest } from './request.ts';
 export interface ExecutionInput {
   request: ExportRequest & { exportId: string; requestedAt: string };
   poll: PollState;
+  /** Deployment settings the state machine reads (the per-file Map's MaxConcurrencyPath). */
+  settings: ExecutionSettings;
 }
+
+export interface ExecutionSettings {
+  /** COPY_CONCURRENCY: files copied at once. */
+  copyConcurrency: number;
+}
+
+export const DEFAULT_SETTINGS: ExecutionSettings = { copyConcurrency: 4 };
 
 /**
  * The export id for a request. With an idempotency key the id is derived from the key alone (so a
@@ -24,10 +34,16 @@ export function exportIdFor(idempotencyKey: string | undefined, now: Date, uuid:
   return `k-${slug}-${digest}`;
 }
 
-export function buildExecutionInput(request: ExportRequest, exportId: string, now: Date): ExecutionInput {
+export function buildExecutionInput(
+  request: ExportRequest,
+  exportId: string,
+  now: Date,
+  settings: ExecutionSettings = DEFAULT_SETTINGS,
+): ExecutionInput {
   return {
     request: { ...request, exportId, requestedAt: now.toISOString() },
     poll: initialPollState(),
+    settings: { ...settings },
   };
 }
 
@@ -43,4 +59,19 @@ export function assertExportId(exportId: string | undefined): string {
     });
   }
   return exportId;
+}
+
+/** A check that the export's execution is still RUNNING (DescribeExecution), for steps that must not outlive it. */
+export function runningCheck(sfn: SFNClient, executionArn: string, signal?: AbortSignal): () => Promise<boolean> {
+  return async () => {
+    try {
+      const out = await sfn.send(new DescribeExecutionCommand({ executionArn }), signal ? { abortSignal: signal } : {});
+      return out.status === 'RUNNING';
+    } catch (error) {
+      throw new UpstreamError(`Step Functions could not describe the export's execution: ${(error as Error).name}`, {
+        cause: error,
+        retryable: true,
+      });
+    }
+  };
 }

@@ -3,7 +3,13 @@
 import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Conflict, UpstreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { buildExecutionInput, type ExecutionInput, executionArnFor, exportIdFor } from './execution.ts';
+import {
+  buildExecutionInput,
+  type ExecutionInput,
+  type ExecutionSettings,
+  executionArnFor,
+  exportIdFor,
+} from './execution.ts';
 import { type ExportRequest, requestFingerprint } from './request.ts';
 
 export interface StartExportDeps {
@@ -11,6 +17,8 @@ export interface StartExportDeps {
   stateMachineArn: string;
   logger: Logger;
   now?: () => Date;
+  /** Settings for the state machine (COPY_CONCURRENCY); default DEFAULT_SETTINGS. */
+  settings?: ExecutionSettings;
   /** The Lambda deadline: aborts the Step Functions calls in flight. */
   signal?: AbortSignal;
 }
@@ -30,7 +38,7 @@ export async function startExport(
 ): Promise<StartedExport> {
   const startedAt = (deps.now ?? (() => new Date()))();
   const exportId = exportIdFor(request.idempotencyKey, startedAt);
-  const input = buildExecutionInput(request, exportId, startedAt);
+  const input = buildExecutionInput(request, exportId, startedAt, deps.settings);
   try {
     const out = await deps.sfn.send(
       new StartExecutionCommand({

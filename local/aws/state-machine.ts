@@ -57,18 +57,37 @@ export function loadDefinition(
   return resolveResources(parse(readFileSync(path, 'utf8')), refs) as StateMachineDefinition;
 }
 
-/** Task state name ⇒ the Serverless function name its Resource points at. */
-export function taskFunctions(definition: Pick<StateMachineDefinition, 'States'>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, state] of Object.entries(definition.States)) {
-    const resource = (state as { Resource?: unknown }).Resource;
-    if (state.Type === 'Task' && typeof resource === 'string') out[name] = resource.split(':function:')[1] ?? resource;
-    // Task states inside a Map run with the same overrides, keyed by their own names.
-    const inner = (state as { Iterator?: typeof definition; ItemProcessor?: typeof definition }).ItemProcessor;
-    const iterator = inner ?? (state as { Iterator?: typeof definition }).Iterator;
-    if (iterator) Object.assign(out, taskFunctions(iterator));
+interface TaskState {
+  function: string;
+  /** The state's TimeoutSeconds in ms (aws-local-stepfunctions' default of 60 s when absent). */
+  timeoutMs: number;
+}
+
+type States = StateMachineDefinition['States'];
+
+/** Task state name ⇒ its function and timeout, Map iterations (ItemProcessor / Iterator) included. */
+export function taskStates(states: States): Record<string, TaskState> {
+  const out: Record<string, TaskState> = {};
+  for (const [name, state] of Object.entries(states)) {
+    const { Resource: resource, TimeoutSeconds: seconds } = state as { Resource?: unknown; TimeoutSeconds?: number };
+    if (state.Type === 'Task' && typeof resource === 'string') {
+      out[name] = { function: resource.split(':function:')[1] ?? resource, timeoutMs: (seconds ?? 60) * 1000 };
+    }
+    const inner = state as { ItemProcessor?: { States: States }; Iterator?: { States: States } };
+    const nested = inner.ItemProcessor ?? inner.Iterator;
+    if (nested) Object.assign(out, taskStates(nested.States));
   }
   return out;
+}
+
+/** Task state name ⇒ the Serverless function name its Resource points at. */
+export function taskFunctions(definition: Pick<StateMachineDefinition, 'States'>): Record<string, string> {
+  return Object.fromEntries(Object.entries(taskStates(definition.States)).map(([name, task]) => [name, task.function]));
+}
+
+/** What a task that runs past its TimeoutSeconds fails with, as in Step Functions. */
+export class StatesTimeout extends Error {
+  override name = 'States.Timeout';
 }
 
 export interface LocalRunOptions {
@@ -78,16 +97,52 @@ export interface LocalRunOptions {
   waitTimeOverrides?: Record<string, number>;
   /** Retry pauses in ms by state name. */
   retryIntervalOverrides?: Record<string, number>;
+  /**
+   * A shorter TimeoutSeconds (in ms) by Task state name: past it the task fails with States.Timeout while the
+   * handler, like a Lambda whose own timeout is longer, keeps running (tests of the timeout path).
+   */
+  taskTimeoutOverrides?: Record<string, number>;
+}
+
+/**
+ * Calls `handler` as Lambda would for a Task with this timeout: the context's deadline is the state's
+ * TimeoutSeconds (the Lambda timeout equals it in serverless.yml); past the (possibly overridden) timeout the task
+ * fails with States.Timeout whether or not the handler has ended.
+ */
+function withTaskTimeout(handler: TaskHandler, fn: string, task: TaskState, overrideMs?: number) {
+  return (input: unknown) =>
+    new Promise<unknown>((resolve, reject) => {
+      const limit = overrideMs ?? task.timeoutMs;
+      const timer = setTimeout(
+        () => reject(new StatesTimeout(`Task ${fn} ran past its timeout of ${limit / 1000} s`)),
+        limit,
+      );
+      handler(input, localContext(fn, task.timeoutMs)).then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
 }
 
 /** A runnable local copy of the state machine whose Task states call the real handlers in-process. */
 export function createLocalStateMachine(options: LocalRunOptions, definition = loadDefinition()) {
   const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
   const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-  for (const [state, fn] of Object.entries(taskFunctions(definition))) {
-    const handler = options.handlers[fn];
-    if (!handler) throw new Error(`No local handler for function ${fn} (state ${state})`);
-    taskResourceLocalHandlers[state] = (input) => handler(input, localContext(fn));
+  for (const [state, task] of Object.entries(taskStates(definition.States))) {
+    const handler = options.handlers[task.function];
+    if (!handler) throw new Error(`No local handler for function ${task.function} (state ${state})`);
+    taskResourceLocalHandlers[state] = withTaskTimeout(
+      handler,
+      task.function,
+      task,
+      options.taskTimeoutOverrides?.[state],
+    );
   }
   return {
     definition,

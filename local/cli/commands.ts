@@ -18,7 +18,7 @@ import { startHttpApi, toHttpApiEvent } from '../http-api.ts';
 import { LOCAL_BUCKET, type LocalRuntime, startLocalRuntime, tencentEmulatorEnv } from '../runtime.ts';
 import { type Flags, integerFlag, portFlag, UsageError } from './args.ts';
 import { apiRoutes, growingIoLines, serveLines, tencentLines } from './endpoints.ts';
-import { interruptedLine, unlessInterrupted } from './interrupt.ts';
+import { onInterrupt } from './interrupt.ts';
 import { createProgressReporter, formatBytes } from './progress.ts';
 
 export const DATA_DIR = '.local/s3';
@@ -94,14 +94,26 @@ export async function runExport(flags: Flags, env: Env): Promise<number> {
     logger: cliLogger(env),
     onPoll: reporter.poll,
     onCopyProgress: reporter.copy,
+    sweepDeadRuns: true,
   });
   let exportId: string | undefined;
-  const work = async () => {
+  const interrupt = onInterrupt(async (signal) => {
+    const stopped = await runtime.stopExports(`interrupted by ${signal}`);
+    await runtime.close();
+    reporter.finish();
+    const what = exportId ? `export ${exportId}` : 'export';
+    process.stderr.write(
+      `${what} interrupted by ${signal}: ${stopped > 0 ? 'stopped; what it wrote was removed' : 'nothing was running'}\n`,
+    );
+  });
+  try {
     describeSetup(runtime, env);
     const started = (await runtime.handlers.startExport(request, localContext('startExport'))) as StartedExport;
     exportId = started.exportId;
     process.stderr.write(`export ${started.exportId} started\n`);
-    await runtime.sfn.waitFor(started.executionArn);
+    await Promise.race([runtime.sfn.waitFor(started.executionArn), interrupt.received]);
+    const stopping = interrupt.stopped();
+    if (stopping) return await stopping;
     reporter.finish();
     const out = await runtime.sfnClient.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
     if (out.status !== 'SUCCEEDED') {
@@ -114,14 +126,11 @@ export async function runExport(flags: Flags, env: Env): Promise<number> {
     const manifest = JSON.parse(out.output ?? '{}');
     printManifest(manifest, runtime, flags.json === true);
     return 0;
-  };
-  try {
-    const outcome = await unlessInterrupted(work());
-    if ('value' in outcome) return outcome.value;
-    process.stderr.write(`\n${interruptedLine(exportId, outcome.signal)}\n`);
-    return 130;
   } finally {
-    await runtime.close();
+    const stopping = interrupt.stopped();
+    if (stopping) await stopping;
+    else await runtime.close();
+    interrupt.dispose();
   }
 }
 
@@ -254,17 +263,25 @@ export async function runServe(flags: Flags, env: Env): Promise<number> {
   try {
     // Location and statusUrl name this server, whatever Host header a client sends.
     const apiEnv = { ...env, API_BASE_URL: env.API_BASE_URL?.trim() || api.url };
-    runtime = await startLocalRuntime({ env: apiEnv, dataDir: DATA_DIR, sfnDir: SFN_DIR, logger });
+    runtime = await startLocalRuntime({ env: apiEnv, dataDir: DATA_DIR, sfnDir: SFN_DIR, logger, sweepDeadRuns: true });
   } catch (error) {
     await api.close();
     throw error;
   }
   api.setRoutes(apiRoutes(runtime));
   process.stderr.write(`${serveLines(runtime, api.url, { s3: DATA_DIR, sfn: SFN_DIR }).join('\n')}\n`);
-  return await untilInterrupted(async () => {
+  const interrupt = onInterrupt(async (signal) => {
     await api.close();
+    const stopped = await runtime.stopExports(`interrupted by ${signal}`);
     await runtime.close();
+    process.stderr.write(`shutting down (${signal}): ${stopped} running export(s) stopped and cleaned up\n`);
   });
+  try {
+    await interrupt.received;
+    return await interrupt.stopped()!;
+  } finally {
+    interrupt.dispose();
+  }
 }
 
 export async function runEmulate(flags: Flags): Promise<number> {

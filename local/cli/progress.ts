@@ -1,6 +1,6 @@
 // Live progress on stderr: poll status while GrowingIO works, then a bar per file while copying.
 
-import type { CopyProgress } from '../../lib/export/copy-to-s3.ts';
+import type { CopyProgress } from '../../lib/export/copy-slice.ts';
 import type { PolledState } from '../../lib/export/poll.ts';
 
 const MiB = 1024 * 1024;

@@ -22,6 +22,7 @@ const gate = new Promise<void>((resolve) => {
 const input = JSON.stringify({
   request: { projectUid: 'p', segmentationId: 's', exportId: 'x', requestedAt: '2026-11-25T00:00:00.000Z' },
   poll: { pollCount: 0, linkRefreshes: 0 },
+  settings: { copyConcurrency: 1 },
 });
 
 beforeAll(async () => {
@@ -31,7 +32,9 @@ beforeAll(async () => {
         await gate;
         return { jobId: 'j1', status: 'done', downloadLinks: ['https://x'], pollCount: 1, linkRefreshes: 0 };
       },
-      copyExport: async () => ({ exportId: 'x', files: [] }),
+      copyExport: async () => ({ done: true, file: { key: 'f' } }),
+      publishExport: async () => ({ exportId: 'x', files: [] }),
+      cleanUpExport: async () => ({}),
     },
   });
   sdk = new SFNClient({

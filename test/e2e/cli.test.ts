@@ -79,8 +79,8 @@ describe('audience-pipeline serve', () => {
       server.child.kill('SIGINT');
     }
     const { code, stderr } = await server.done;
-    expect(code).toBe(0);
-    expect(stderr).toContain('shutting down');
+    expect(code).toBe(130);
+    expect(stderr).toContain('shutting down (SIGINT)');
   });
 });
 

@@ -93,7 +93,7 @@ describe('serve across a restart', () => {
     } finally {
       second.server.child.kill('SIGINT');
     }
-    expect((await second.server.done).code).toBe(0);
+    expect((await second.server.done).code).toBe(130);
   });
 });
 

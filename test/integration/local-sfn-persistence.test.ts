@@ -29,6 +29,7 @@ afterEach(async () => {
 const input = JSON.stringify({
   request: { projectUid: 'p', segmentationId: 's', exportId: 'x', requestedAt: '2026-11-25T00:00:00.000Z' },
   poll: { pollCount: 0, linkRefreshes: 0 },
+  settings: { copyConcurrency: 1 },
 });
 
 async function start(gate?: Promise<void>) {
@@ -39,7 +40,9 @@ async function start(gate?: Promise<void>) {
         await gate;
         return { jobId: 'j1', status: 'done', downloadLinks: ['https://x'], pollCount: 1, linkRefreshes: 0 };
       },
-      copyExport: async () => ({ exportId: 'x', files: ['f'] }),
+      copyExport: async () => ({ done: true, file: { key: 'f' } }),
+      publishExport: async () => ({ exportId: 'x', files: ['f'] }),
+      cleanUpExport: async () => ({}),
     },
   });
   open.push(sfn);

@@ -29,9 +29,10 @@ const input = (pollCount = 0) =>
       requestedAt: '2026-11-25T00:00:00.000Z',
     },
     poll: { pollCount, linkRefreshesLeft: 3 },
+    settings: { copyConcurrency: 2 },
   });
 
-/** Task handlers standing in for GrowingIO: a job that is done at once, and a copy that returns a manifest. */
+/** Task handlers standing in for GrowingIO and S3: a job done at once, a one-slice copy, a manifest. */
 function start(gate?: Promise<void>) {
   return startLocalSfn({
     handlers: {
@@ -39,7 +40,9 @@ function start(gate?: Promise<void>) {
         await gate;
         return { jobId: 'j1', status: 'done', downloadLinks: ['https://x'], pollCount: 1, linkRefreshesLeft: 3 };
       },
-      copyExport: async () => ({ exportId: 'x', files: [] }),
+      copyExport: async () => ({ done: true, file: { key: 'k', bytes: 0, sha256: '0', rows: 0 } }),
+      publishExport: async (event) => ({ exportId: 'x', files: (event as { files: unknown[] }).files }),
+      cleanUpExport: async () => ({}),
     },
   });
 }
@@ -60,7 +63,10 @@ describe('local Step Functions endpoint', () => {
     await sfn.waitFor(started.executionArn!);
     const described = await sdk.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
     expect(described.status).toBe('SUCCEEDED');
-    expect(JSON.parse(described.output!)).toEqual({ exportId: 'x', files: [] });
+    expect(JSON.parse(described.output!)).toEqual({
+      exportId: 'x',
+      files: [{ key: 'k', bytes: 0, sha256: '0', rows: 0 }],
+    });
     expect(described.stopDate).toBeInstanceOf(Date);
     expect(described.name).toBe('run-1');
   });

@@ -60,15 +60,28 @@ describe('the state machine carries the poll state', () => {
         requestExport: async (event) => {
           const poll = pollStateSchema.parse((event as { poll: unknown }).poll);
           seen.push(poll);
-          return { ...poll, jobId: 'j1', pollCount: poll.pollCount + 1, transientFailures: 2, status: 'done' };
+          return {
+            ...poll,
+            jobId: 'j1',
+            pollCount: poll.pollCount + 1,
+            transientFailures: 2,
+            status: 'done',
+            downloadLinks: ['https://x'],
+          };
         },
         copyExport: async () => {
           throw new DownloadLinkExpired('links expired');
         },
+        publishExport: async () => ({}),
+        cleanUpExport: async () => ({}),
       },
     });
     const request = parseExportRequest({ projectUid: 'p1', segmentationId: 's1' });
-    const execution = machine.run(buildExecutionInput(request, 'x1', new Date()));
+    const execution = machine.run(buildExecutionInput(request, 'x1', new Date()), {
+      Id: 'arn:x1',
+      Name: 'x1',
+      StartTime: new Date().toISOString(),
+    });
     await expect(execution.result).rejects.toMatchObject({ cause: { name: 'DownloadLinkExpired' } });
     expect(seen.map((poll) => poll.linkRefreshesLeft)).toEqual([3, 2, 1, 0]);
     expect(seen.map((poll) => poll.pollCount)).toEqual([0, 1, 2, 3]);

@@ -5,6 +5,7 @@ import { parseSyncRequest } from '../../lib/sync/request.ts';
 import {
   deployedView,
   evaluateConditions,
+  grants,
   packageTemplate,
   privileges,
   resourcesOfType,
@@ -84,7 +85,7 @@ describe('template with every option on', () => {
     }
   });
 
-  it('encrypts with the KMS key, and only copyExport, listAudienceFiles (snapshots) and the sync roles touching objects may use that key', () => {
+  it('encrypts with the KMS key, and only the writers (copyExport, publishExport), listAudienceFiles (snapshots) and the sync roles touching objects may use that key', () => {
     const encryption = deployed.Resources.ExportBucket!.Properties!.BucketEncryption;
     expect(encryption).toEqual({
       ServerSideEncryptionConfiguration: [
@@ -100,6 +101,7 @@ describe('template with every option on', () => {
         ['BuildAudienceFilesIamRoleLambdaExecution', key],
         ['CopyExportIamRoleLambdaExecution', key],
         ['ListAudienceFilesIamRoleLambdaExecution', key],
+        ['PublishExportIamRoleLambdaExecution', key],
         ['FinishSyncIamRoleLambdaExecution', key],
         ['UploadAudienceFileIamRoleLambdaExecution', key],
       ].sort(),
@@ -136,8 +138,16 @@ describe('template with every option on', () => {
     expect(privileges(deployed, 'CopyExportIamRoleLambdaExecution').filter((p) => p.startsWith('s3:'))).toEqual([
       's3:AbortMultipartUpload @ {ExportBucket.Arn}/segments/*',
       's3:DeleteObject @ {ExportBucket.Arn}/segments/*',
+      's3:ListMultipartUploadParts @ {ExportBucket.Arn}/segments/*',
       's3:PutObject @ {ExportBucket.Arn}/segments/*',
     ]);
+    // The cleanup lists only under the prefix (s3:prefix condition on ListBucket).
+    const listing = grants(deployed).find(
+      (grant) =>
+        grant.role === 'CleanUpExportIamRoleLambdaExecution' &&
+        [grant.statement.Action].flat().includes('s3:ListBucket'),
+    );
+    expect(listing?.statement.Condition).toEqual({ StringLike: { 's3:prefix': ['segments/*'] } });
     const props = deployed.Resources.ExportBucket!.Properties!;
     expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect((props.LifecycleConfiguration as { Rules: unknown[] }).Rules).toContainEqual({

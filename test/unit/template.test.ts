@@ -76,7 +76,24 @@ const EXPECTED_PRIVILEGES: Record<string, string[]> = {
     'copyExport',
     's3:AbortMultipartUpload @ {ExportBucket.Arn}/exports/*',
     's3:DeleteObject @ {ExportBucket.Arn}/exports/*',
+    's3:ListMultipartUploadParts @ {ExportBucket.Arn}/exports/*',
     's3:PutObject @ {ExportBucket.Arn}/exports/*',
+    `states:DescribeExecution @ ${EXECUTIONS}`,
+  ),
+  PublishExportIamRoleLambdaExecution: own(
+    'publishExport',
+    's3:AbortMultipartUpload @ {ExportBucket.Arn}/exports/*',
+    's3:DeleteObject @ {ExportBucket.Arn}/exports/*',
+    's3:ListBucketMultipartUploads @ {ExportBucket.Arn}',
+    's3:PutObject @ {ExportBucket.Arn}/exports/*',
+    `states:DescribeExecution @ ${EXECUTIONS}`,
+  ),
+  CleanUpExportIamRoleLambdaExecution: own(
+    'cleanUpExport',
+    's3:AbortMultipartUpload @ {ExportBucket.Arn}/exports/*',
+    's3:DeleteObject @ {ExportBucket.Arn}/exports/*',
+    's3:ListBucket @ {ExportBucket.Arn}',
+    's3:ListBucketMultipartUploads @ {ExportBucket.Arn}',
   ),
   ListAudienceFilesIamRoleLambdaExecution: own(
     'listAudienceFiles',
@@ -167,11 +184,15 @@ describe('state machine definition', () => {
       expect(WILDCARD_RESOURCE_EXCEPTIONS).toHaveProperty([p.split(' @ ')[0]!]);
   });
 
-  it('may invoke only its two task Lambdas; everything else it holds is a documented exception', () => {
+  it('may invoke only its four task Lambdas; everything else it holds is a documented exception', () => {
     const held = privileges(deployed, 'SegmentExportStateMachineRole');
     expect(held.filter((p) => !p.endsWith(' @ *'))).toEqual([
+      'lambda:InvokeFunction @ {CleanUpExportLambdaFunction.Arn}',
+      'lambda:InvokeFunction @ {CleanUpExportLambdaFunction.Arn}:*',
       'lambda:InvokeFunction @ {CopyExportLambdaFunction.Arn}',
       'lambda:InvokeFunction @ {CopyExportLambdaFunction.Arn}:*',
+      'lambda:InvokeFunction @ {PublishExportLambdaFunction.Arn}',
+      'lambda:InvokeFunction @ {PublishExportLambdaFunction.Arn}:*',
       'lambda:InvokeFunction @ {RequestExportLambdaFunction.Arn}',
       'lambda:InvokeFunction @ {RequestExportLambdaFunction.Arn}:*',
     ]);
