@@ -7,8 +7,8 @@ import { type Config, getConfig, requireSettings } from '../../lib/config.ts';
 import { parseExportRequest } from '../../lib/export/request.ts';
 import { startExport } from '../../lib/export/start.ts';
 import type { Logger } from '../../lib/log.ts';
-import { requestFromEvent, statusUrlFor } from '../middleware/export-trigger.ts';
-import { deadline, errorResponse, isHttpEvent, jsonResponse } from '../middleware/http.ts';
+import { answerRejection, requestFromEvent, startedAnswer, statusUrlFor } from '../middleware/export-trigger.ts';
+import { deadline } from '../middleware/http.ts';
 import { functionLogger } from '../middleware/logger.ts';
 
 export interface StartExportDeps {
@@ -29,18 +29,8 @@ export function createStartExport(deps: StartExportDeps = {}) {
     const settings = { copyConcurrency: config.COPY_CONCURRENCY };
     const lib = { sfn, stateMachineArn, logger, now: deps.now, signal: options?.signal, settings };
     const started = await startExport(lib, request, (id) => statusUrlFor(event, id, config.API_BASE_URL));
-    if (!isHttpEvent(event)) return started;
-    const { created, ...body } = started;
-    const headers: Record<string, string> = { location: started.statusUrl };
-    if (!created) headers['idempotent-replayed'] = 'true';
-    return jsonResponse(202, body, headers);
+    return startedAnswer(event, started);
   };
 
-  return middy(core, deadline()).use({
-    onError: (request) => {
-      logger.warn('start export rejected', { error: request.error });
-      // HTTP callers get a clean JSON answer; schedules and direct invokes see the error itself.
-      if (isHttpEvent(request.event)) request.response = errorResponse(request.error, request.context.awsRequestId);
-    },
-  });
+  return middy(core, deadline()).use(answerRejection(logger, 'start export'));
 }

@@ -7,8 +7,8 @@ import { type Config, getConfig, requireSettings } from '../../lib/config.ts';
 import type { Logger } from '../../lib/log.ts';
 import { parseSyncRequest, type SyncRequest } from '../../lib/sync/request.ts';
 import { startSync } from '../../lib/sync/start.ts';
-import { requestFromEvent, statusUrlFor } from '../middleware/export-trigger.ts';
-import { deadline, errorResponse, isHttpEvent, jsonResponse } from '../middleware/http.ts';
+import { answerRejection, requestFromEvent, startedAnswer, statusUrlFor } from '../middleware/export-trigger.ts';
+import { deadline, isHttpEvent } from '../middleware/http.ts';
 import { functionLogger } from '../middleware/logger.ts';
 
 export interface StartSyncDeps {
@@ -44,17 +44,8 @@ export function createStartSync(deps: StartSyncDeps = {}) {
       signal: options?.signal,
     };
     const started = await startSync(lib, request, (id) => statusUrlFor(event, id, config.API_BASE_URL, 'syncs'));
-    if (!isHttpEvent(event)) return started;
-    const { created, ...body } = started;
-    const headers: Record<string, string> = { location: started.statusUrl };
-    if (!created) headers['idempotent-replayed'] = 'true';
-    return jsonResponse(202, body, headers);
+    return startedAnswer(event, started);
   };
 
-  return middy(core, deadline()).use({
-    onError: (request) => {
-      logger.warn('start sync rejected', { error: request.error });
-      if (isHttpEvent(request.event)) request.response = errorResponse(request.error, request.context.awsRequestId);
-    },
-  });
+  return middy(core, deadline()).use(answerRejection(logger, 'start sync'));
 }

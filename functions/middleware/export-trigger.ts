@@ -1,7 +1,11 @@
 // startExport's triggers (HTTP POST /exports, EventBridge schedules, direct invokes) reduced to one request shape.
+
+import type middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { BadRequest } from '../../lib/errors.ts';
 import { exportStatusUrl } from '../../lib/export/status-url.ts';
-import { headerOf, isHttpEvent, jsonBodyOf } from './http.ts';
+import type { Logger } from '../../lib/log.ts';
+import { errorResponse, headerOf, isHttpEvent, jsonBodyOf, jsonResponse } from './http.ts';
 
 /** The request and its idempotency key, from whichever trigger invoked us. */
 export function requestFromEvent(event: unknown): unknown {
@@ -52,4 +56,23 @@ export function statusUrlFor(
 ): string {
   const domainName = isHttpEvent(event) ? event.requestContext.domainName : '';
   return exportStatusUrl(exportId, { baseUrl, domainName }, collection);
+}
+
+/** A started (or replayed) run as its trigger expects it: 202 with Location for HTTP, the result itself otherwise. */
+export function startedAnswer<T extends { created: boolean; statusUrl: string }>(event: unknown, started: T) {
+  if (!isHttpEvent(event)) return started;
+  const { created, ...body } = started;
+  const headers: Record<string, string> = { location: started.statusUrl };
+  if (!created) headers['idempotent-replayed'] = 'true';
+  return jsonResponse(202, body, headers);
+}
+
+/** HTTP callers get a clean JSON answer for a refused start; schedules and direct invokes see the error itself. */
+export function answerRejection(logger: Logger, what: string): middy.MiddlewareObj<unknown, unknown, Error, Context> {
+  return {
+    onError: (request) => {
+      logger.warn(`${what} rejected`, { error: request.error });
+      if (isHttpEvent(request.event)) request.response = errorResponse(request.error, request.context.awsRequestId);
+    },
+  };
 }

@@ -12,13 +12,17 @@ export const keyPrefix = z
   .superRefine(refusedWhen(keyPrefixProblem))
   .transform((value) => value.replace(/\/+$/, ''));
 
-export const exportRequestSchema = segmentExportRequestSchema.extend({
+/** What every started run (export or sync) takes: GrowingIO's request with its defaults, and an idempotency key. */
+export const startableRequestSchema = segmentExportRequestSchema.extend({
   expireMinutes: expireMinutes.default(60),
   parameters: userVariables.default([]),
   idempotencyKey: z
     .string()
     .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters without spaces')
     .optional(),
+});
+
+export const exportRequestSchema = startableRequestSchema.extend({
   destination: z
     .strictObject({
       bucket: z.string().regex(S3_BUCKET_NAME, 'must be a valid S3 bucket name').optional(),

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { USER_ID_TYPES } from '../audience/identifiers.ts';
 import { BadRequest } from '../errors.ts';
-import { expireMinutes, segmentExportRequestSchema, USER_VARIABLE_KEY, userVariables } from '../growingio/request.ts';
+import { startableRequestSchema } from '../export/request.ts';
+import { USER_VARIABLE_KEY } from '../growingio/request.ts';
 import { invalidInput, mustBe, parseOrFail } from '../validation.ts';
 
 export const SYNC_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -39,13 +40,7 @@ const tencentTarget = z
   });
 
 /** The request's fields before defaults are derived (task payloads extend it). */
-export const syncRequestFields = segmentExportRequestSchema.extend({
-  expireMinutes: expireMinutes.default(60),
-  parameters: userVariables.default([]),
-  idempotencyKey: z
-    .string()
-    .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters without spaces')
-    .optional(),
+export const syncRequestFields = startableRequestSchema.extend({
   syncId: z.string().regex(SYNC_ID, SYNC_ID_RULE).optional(),
   mode: z.enum(['delta', 'full']).default('delta'),
   dryRun: z.boolean().default(false),
