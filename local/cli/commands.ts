@@ -223,7 +223,10 @@ function printFailure(
   status: number,
   body: { message?: string; errors?: Array<{ field?: string; message: string }>; code?: number; traceId?: string },
 ): number {
-  const details = (body.errors ?? []).map((e) => `${e.field ? `${e.field}: ` : ''}${e.message}`);
+  // Field errors the message already lists (bounded validation messages do) are not repeated.
+  const details = (body.errors ?? [])
+    .map((e) => `${e.field ? `${e.field}: ` : ''}${e.message}`)
+    .filter((detail) => !body.message?.includes(detail));
   const extra = [body.code && `code ${body.code}`, body.traceId && `trace ${body.traceId}`].filter(Boolean);
   process.stderr.write(
     `audience-files: HTTP ${status} ${body.message}${details.length ? ` (${details.join('; ')})` : ''}${extra.length ? ` [${extra.join(', ')}]` : ''}\n`,
