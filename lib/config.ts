@@ -35,6 +35,10 @@ const schema = z
       .transform((value) => (value ?? 'exports').replace(/^\/+|\/+$/g, ''))
       .superRefine(refusedWhen(keyPrefixProblem)),
     STATE_MACHINE_ARN: optionalString.pipe(z.string().startsWith('arn:', 'must be a state machine ARN').optional()),
+    /** The fan-out's children, one ARN per job kind (lib/fan-out/kinds.ts); a sync adds SYNC_STATE_MACHINE_ARN. */
+    EXPORT_STATE_MACHINE_ARN: optionalString.pipe(
+      z.string().startsWith('arn:', 'must be a state machine ARN').optional(),
+    ),
     S3_ENDPOINT: optionalUrl,
     SFN_ENDPOINT: optionalUrl,
     /** The HTTP API's own base URL for Location/statusUrl (`serve` sets its address); never taken from a request. */

@@ -19,6 +19,7 @@ import {
   startGrowingIoEmulator,
 } from './emulators/growingio.ts';
 import { startTencentEmulator, type TencentEmulator, type TencentEmulatorOptions } from './emulators/tencent.ts';
+import { type LocalFanOut, startLocalFanOut } from './fan-out.ts';
 
 export const LOCAL_BUCKET = 'audience-exports';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -47,6 +48,8 @@ export interface LocalRuntime {
   s3Client: S3Client;
   sfn: LocalSfn;
   sfnClient: SFNClient;
+  /** The fan-out state machine (jobs lists), on its own local endpoint. */
+  fanOut: LocalFanOut;
   handlers: {
     startExport: ReturnType<typeof createStartExport>;
     getExport: ReturnType<typeof createGetExport>;
@@ -141,6 +144,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const region = taskConfig.AWS_REGION;
     const sfnClient = createSfnClient({ endpoint: sfn.endpoint, region, credentials: LOCAL_CREDENTIALS });
     closers.push(async () => sfnClient.destroy());
+    const children = { export: { stateMachineArn: sfn.stateMachineArn, client: sfnClient } };
+    const fanOutEnv = { ...options.env, ...overrides };
+    const fanOut = await startLocalFanOut({
+      env: fanOutEnv,
+      directory: options.sfnDir,
+      logger,
+      children,
+      fastWaitsMs: options.fastWaitsMs,
+    });
+    closers.push(() => fanOut.close());
     const api = { SFN_ENDPOINT: sfn.endpoint, STATE_MACHINE_ARN: sfn.stateMachineArn };
     const config = parseConfig({ ...options.env, ...overrides, ...api });
     const handlers = {
@@ -148,7 +161,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       getExport: createGetExport({ config, sfn: sfnClient, logger }),
       listAudienceFiles: createListAudienceFiles({ config, logger }),
     };
-    return { config, growingio, tencent, s3, s3Client, sfn, sfnClient, handlers, close: () => closeAll(closers) };
+    return {
+      config,
+      growingio,
+      tencent,
+      s3,
+      s3Client,
+      sfn,
+      sfnClient,
+      fanOut,
+      handlers,
+      close: () => closeAll(closers),
+    };
   } catch (error) {
     await closeAll(closers);
     throw error;

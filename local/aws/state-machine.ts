@@ -48,12 +48,20 @@ export function loadDefinition(path: URL | string = ASL_PATH): StateMachineDefin
   return resolveResources(parse(readFileSync(path, 'utf8'))) as StateMachineDefinition;
 }
 
-/** Task state name ⇒ the Serverless function name its Resource points at. */
-export function taskFunctions(definition: StateMachineDefinition): Record<string, string> {
+/**
+ * Task state name ⇒ the Serverless function name its Resource points at, Map and Parallel states included; a
+ * service integration (e.g. `arn:aws:states:::states:startExecution.sync:2`) keeps its whole ARN as the name.
+ */
+export function taskFunctions(definition: Pick<StateMachineDefinition, 'States'>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, state] of Object.entries(definition.States)) {
-    const resource = (state as { Resource?: unknown }).Resource;
-    if (state.Type === 'Task' && typeof resource === 'string') out[name] = resource.split(':function:')[1] ?? resource;
+    const nested = state as { Resource?: unknown; ItemProcessor?: unknown; Iterator?: unknown; Branches?: unknown[] };
+    if (state.Type === 'Task' && typeof nested.Resource === 'string') {
+      out[name] = nested.Resource.split(':function:')[1] ?? nested.Resource;
+    }
+    for (const inner of [nested.ItemProcessor, nested.Iterator, ...(nested.Branches ?? [])]) {
+      if (inner) Object.assign(out, taskFunctions(inner as Pick<StateMachineDefinition, 'States'>));
+    }
   }
   return out;
 }
@@ -65,10 +73,12 @@ export interface LocalRunOptions {
   waitTimeOverrides?: Record<string, number>;
   /** Retry pauses in ms by state name. */
   retryIntervalOverrides?: Record<string, number>;
+  /** The ASL file to run; default statemachines/segment-export.asl.yml. */
+  aslPath?: URL;
 }
 
 /** A runnable local copy of the state machine whose Task states call the real handlers in-process. */
-export function createLocalStateMachine(options: LocalRunOptions, definition = loadDefinition()) {
+export function createLocalStateMachine(options: LocalRunOptions, definition = loadDefinition(options.aslPath)) {
   const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
   const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [state, fn] of Object.entries(taskFunctions(definition))) {

@@ -1,0 +1,30 @@
+// The job kinds a fan-out can run: how each builds its child execution's input and what it counts. A new kind
+// (the audience sync) is one entry here, one state machine ARN setting and one IAM resource.
+import { buildExecutionInput } from '../export/execution.ts';
+import type { Manifest } from '../export/manifest.ts';
+import { parseExportRequest } from '../export/request.ts';
+
+export interface JobKind {
+  /** Validates the job's request and builds the child's input; throws BadRequest naming the field. */
+  childInput(request: unknown, childName: string, scheduledAt: Date): unknown;
+  /** Counts for the run summary, read from the child's output; never identifiers. */
+  counts(output: unknown): Record<string, number>;
+}
+
+const exportJob: JobKind = {
+  childInput: (request, childName, scheduledAt) =>
+    buildExecutionInput(parseExportRequest(request), childName, scheduledAt),
+  counts: (output) => {
+    const manifest = (output ?? {}) as Partial<Manifest>;
+    return {
+      rows: manifest.totalRows ?? 0,
+      bytes: manifest.totalBytes ?? 0,
+      files: Array.isArray(manifest.files) ? manifest.files.length : 0,
+    };
+  },
+};
+
+/** kind ⇒ how to run it. The fan-out refuses kinds missing here or without a state machine ARN. */
+export const JOB_KINDS: Record<string, JobKind> = {
+  export: exportJob,
+};
