@@ -47,6 +47,13 @@ const schema = z
     POLL_MAX_SECONDS: positiveInt(60, 86_400),
     POLL_MAX_ATTEMPTS: positiveInt(120, 10_000),
     HTTP_TIMEOUT_MS: positiveInt(15_000, 900_000),
+    /** `s3`: GrowingIO's 2 requests/s shared by every container through slot objects in GROWINGIO_BUDGET_BUCKET. */
+    GROWINGIO_SHARED_BUDGET: optionalString.pipe(z.enum(['off', 's3'], { error: 'must be off or s3' }).default('off')),
+    GROWINGIO_BUDGET_BUCKET: optionalString.pipe(
+      z.string().regex(S3_BUCKET_NAME, 'must be a valid S3 bucket name').optional(),
+    ),
+    /** One GrowingIO request per slot of this many ms, for the whole stack (550: 2/s with 10% to spare). */
+    GROWINGIO_BUDGET_SLOT_MS: positiveInt(550, 60_000),
     TENCENT_BASE_URL: optionalUrl.transform((value) => value ?? 'https://api.e.qq.com'),
     TENCENT_ACCESS_TOKEN: optionalString,
     TENCENT_ACCESS_TOKEN_PARAMETER: optionalString,
@@ -57,6 +64,13 @@ const schema = z
     LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   })
   .superRefine((env, ctx) => {
+    if (env.GROWINGIO_SHARED_BUDGET === 's3' && !env.GROWINGIO_BUDGET_BUCKET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GROWINGIO_BUDGET_BUCKET'],
+        message: 'is required when GROWINGIO_SHARED_BUDGET is s3',
+      });
+    }
     if (env.POLL_MAX_SECONDS < env.POLL_INITIAL_SECONDS) {
       ctx.addIssue({
         code: 'custom',

@@ -22,6 +22,8 @@ import { startTencentEmulator, type TencentEmulator, type TencentEmulatorOptions
 import { type LocalFanOut, startLocalFanOut } from './fan-out.ts';
 
 export const LOCAL_BUCKET = 'audience-exports';
+/** Slot objects of the shared GrowingIO budget (GROWINGIO_SHARED_BUDGET=s3), apart from the exports. */
+export const LOCAL_BUDGET_BUCKET = 'audience-budget';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface LocalRuntimeOptions {
@@ -96,10 +98,14 @@ async function startStandIns(options: LocalRuntimeOptions, closers: Closers): Pr
   }
   if (!real.s3) {
     if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-    const s3 = await startLocalS3({ directory: options.dataDir, buckets: [LOCAL_BUCKET] });
+    const s3 = await startLocalS3({ directory: options.dataDir, buckets: [LOCAL_BUCKET, LOCAL_BUDGET_BUCKET] });
     closers.push(() => s3.close());
     out.s3 = s3;
-    Object.assign(out.overrides, { S3_ENDPOINT: s3.endpoint, EXPORT_BUCKET: LOCAL_BUCKET });
+    Object.assign(out.overrides, {
+      S3_ENDPOINT: s3.endpoint,
+      EXPORT_BUCKET: LOCAL_BUCKET,
+      GROWINGIO_BUDGET_BUCKET: LOCAL_BUDGET_BUCKET,
+    });
   }
   if (!real.tencent && options.tencent !== false) {
     const tencent = await startTencentEmulator(options.tencent || undefined);
@@ -120,7 +126,7 @@ async function startTasks(options: LocalRuntimeOptions, config: Config, s3Client
     directory: options.sfnDir,
     onServiceError: (error) => logger.error('local Step Functions request failed', { error }),
     handlers: {
-      requestExport: createRequestExport({ config, logger, onPoll: options.onPoll }),
+      requestExport: createRequestExport({ config, logger, onPoll: options.onPoll, s3: s3Client }),
       copyExport: createCopyExport({ config, s3: s3Client, logger, onProgress: options.onCopyProgress }),
     },
     ...(fast === undefined

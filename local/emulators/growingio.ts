@@ -21,6 +21,8 @@ export interface GrowingIoEmulator {
   downloadHost: string;
   setFaults(faults: GrowingIoFaults): void;
   stats(): { apiRequests: number; downloads: number; jobsCreated: number; throttled: number };
+  /** Arrival time (epoch ms, the emulator's clock) of every API request, in order: for rate assertions. */
+  apiRequestTimes(): number[];
   expectedFiles(parameters?: string[]): Promise<Array<{ bytes: number; sha256: string; rows: number }>>;
   close(): Promise<void>;
 }
@@ -119,6 +121,7 @@ function exportAnswer(s: State, project: string, segment: string, url: URL): Ans
 
 function handleApi(s: State, req: IncomingMessage, url: URL, match: RegExpExecArray): Answer {
   s.counters.apiRequests++;
+  s.requestTimes.push(s.now());
   if ((s.faults.serverErrors ?? 0) > 0) {
     s.faults.serverErrors = (s.faults.serverErrors ?? 0) - 1;
     const html = '<html><head><title>503 Service Temporarily Unavailable</title></head><body>nginx</body></html>';
@@ -165,6 +168,7 @@ export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions =
     jobsById: new Map(),
     buckets: new Map(),
     counters: { apiRequests: 0, downloads: 0, jobsCreated: 0, throttled: 0 },
+    requestTimes: [],
     faults: { ...options.faults },
     origin: '',
     fileStates: [],
@@ -183,6 +187,7 @@ export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions =
       for (const state of s.fileStates) Object.assign(state, { served: 0, changed: false });
     },
     stats: () => ({ ...s.counters }),
+    apiRequestTimes: () => [...s.requestTimes],
     expectedFiles: (parameters) =>
       Promise.all(
         s.files.map((_, index) =>

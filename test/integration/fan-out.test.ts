@@ -4,10 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_BUCKET } from '../../local/runtime.ts';
 import { type ExportRuntime, listKeys, startExportRuntime } from '../helpers/export-runtime.ts';
 import { runFanOut } from '../helpers/fan-out.ts';
+import { busiestWindow } from '../helpers/request-rate.ts';
 
 let runtime: ExportRuntime;
 beforeAll(async () => {
-  runtime = await startExportRuntime({ pollsUntilDone: 1, files: [{ rows: 300, seed: 7 }] });
+  // The shared budget is on, as in the stack: the whole run stays within GrowingIO's 2 requests/s.
+  runtime = await startExportRuntime(
+    { pollsUntilDone: 1, files: [{ rows: 300, seed: 7 }] },
+    { GROWINGIO_SHARED_BUDGET: 's3' },
+  );
 });
 afterAll(async () => {
   await runtime?.close();
@@ -51,6 +56,12 @@ describe('fan-out state machine', () => {
       expect(job.counts).toEqual({ rows: 300, bytes: expect.any(Number), files: 1 });
       expect(job.executionName).toMatch(/^f20261206T140000-0\d-[a-z-]+-[0-9a-f]{8}$/);
     }
+  });
+
+  it('keeps the concurrent exports within 2 GrowingIO requests in any second (shared budget)', () => {
+    const times = runtime.growingio!.apiRequestTimes();
+    expect(times.length).toBeGreaterThanOrEqual(9);
+    expect(busiestWindow(times)).toBeLessThanOrEqual(2);
   });
 
   it('leaves the succeeded exports in S3 under their child names, and nothing of the failed one', async () => {
