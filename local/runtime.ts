@@ -6,6 +6,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type CopyExportDeps, createCopyExport } from '../functions/handlers/copy-export.ts';
 import { createGetExport } from '../functions/handlers/get-export.ts';
 import { createListAudienceFiles } from '../functions/handlers/list-audience-files.ts';
+import { createListExports } from '../functions/handlers/list-exports.ts';
 import { createRequestExport, type RequestExportDeps } from '../functions/handlers/request-export.ts';
 import { createStartExport } from '../functions/handlers/start-export.ts';
 import { createS3Client, createSfnClient } from '../lib/aws.ts';
@@ -56,6 +57,7 @@ export interface LocalRuntime {
     startExport: ReturnType<typeof createStartExport>;
     getExport: ReturnType<typeof createGetExport>;
     listAudienceFiles: ReturnType<typeof createListAudienceFiles>;
+    listExports: ReturnType<typeof createListExports>;
   };
   close(): Promise<void>;
 }
@@ -166,6 +168,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       startExport: createStartExport({ config, sfn: sfnClient, logger }),
       getExport: createGetExport({ config, sfn: sfnClient, logger }),
       listAudienceFiles: createListAudienceFiles({ config, logger }),
+      listExports: createListExports({ config, sfn: sfnClient, logger }),
     };
     return {
       config,

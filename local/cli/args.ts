@@ -21,6 +21,10 @@ const OPTIONS = {
   port: { type: 'string' },
   'growingio-port': { type: 'string' },
   'tencent-port': { type: 'string' },
+  status: { type: 'string' },
+  limit: { type: 'string' },
+  next: { type: 'string' },
+  'scheduled-time': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -29,6 +33,7 @@ const ALLOWED: Record<string, string[]> = {
   'audience-files': ['account-id', 'filtering', 'page', 'page-size', 'json'],
   serve: ['port'],
   emulate: ['growingio-port', 'tencent-port'],
+  history: ['project-uid', 'segmentation-id', 'status', 'scheduled-time', 'limit', 'next', 'json'],
 };
 
 type Options = typeof OPTIONS;

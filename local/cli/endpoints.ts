@@ -9,9 +9,10 @@ export const DUMMY_AWS_ENV = 'AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=loca
 
 /** The HTTP API's routes, served by the runtime's real handlers. */
 export function apiRoutes(runtime: LocalRuntime): Route[] {
-  const { startExport, getExport, listAudienceFiles } = runtime.handlers;
+  const { startExport, getExport, listAudienceFiles, listExports } = runtime.handlers;
   return [
     { method: 'POST', path: '/exports', functionName: 'startExport', handler: startExport },
+    { method: 'GET', path: '/exports', functionName: 'listExports', handler: listExports },
     { method: 'GET', path: '/exports/{exportId}', functionName: 'getExport', handler: getExport },
     { method: 'GET', path: '/audience-files', functionName: 'listAudienceFiles', handler: listAudienceFiles },
   ];

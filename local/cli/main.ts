@@ -4,7 +4,8 @@ import { environment, parseConfig } from '../../lib/config.ts';
 import { AppError, ConfigError } from '../../lib/errors.ts';
 import { redactText } from '../../lib/log.ts';
 import { parseCommandLine, UsageError } from './args.ts';
-import { runAudienceFiles, runEmulate, runExport, runServe } from './commands.ts';
+import { DATA_DIR, runAudienceFiles, runEmulate, runExport, runServe, SFN_DIR } from './commands.ts';
+import { runHistory } from './history.ts';
 
 export const USAGE = `Usage:
   audience-pipeline export --project-uid P --segmentation-id S [--expire-minutes N] [--parameters a,b]
@@ -13,6 +14,8 @@ export const USAGE = `Usage:
   audience-pipeline audience-files --account-id N [--filtering '<json>'] [--page N] [--page-size N] [--json]
   audience-pipeline serve [--port 3000]
   audience-pipeline emulate [--growingio-port N] [--tencent-port N]
+  audience-pipeline history [--project-uid P] [--segmentation-id S] [--status S] [--scheduled-time T]
+                            [--limit N] [--next C] [--json]      export runs, newest first (GET /exports)
 
 Real services are used when their settings are present: GROWINGIO_BASE_URL + GROWINGIO_TOKEN,
 S3_ENDPOINT / EXPORT_BUCKET, TENCENT_BASE_URL + TENCENT_ACCESS_TOKEN. Otherwise emulators and an
@@ -35,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return await runAudienceFiles(flags, env);
     case 'serve':
       return await runServe(flags, env);
+    case 'history':
+      return await runHistory(flags, env, { dataDir: DATA_DIR, sfnDir: SFN_DIR });
     default:
       return await runEmulate(flags);
   }

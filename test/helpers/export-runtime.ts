@@ -7,7 +7,7 @@ import type { StartedExport } from '../../lib/export/start.ts';
 import { createLogger } from '../../lib/log.ts';
 import { localContext } from '../../local/aws/state-machine.ts';
 import type { GrowingIoEmulatorOptions } from '../../local/emulators/growingio.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
+import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime.ts';
 
 export interface ExportRuntime extends LocalRuntime {
   logs: string[];
@@ -17,6 +17,7 @@ export interface ExportRuntime extends LocalRuntime {
 export async function startExportRuntime(
   growingio: GrowingIoEmulatorOptions = {},
   env: Env = {},
+  extra: Pick<LocalRuntimeOptions, 'dataDir' | 'sfnDir'> = {},
 ): Promise<ExportRuntime> {
   const logs: string[] = [];
   const polls: ExportRuntime['polls'] = [];
@@ -25,6 +26,7 @@ export async function startExportRuntime(
     growingio,
     tencent: false,
     fastWaitsMs: 10,
+    ...extra,
     logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
     onPoll: (poll) =>
       polls.push({ pollCount: poll.pollCount, status: poll.status, nextPollSeconds: poll.nextPollSeconds }),

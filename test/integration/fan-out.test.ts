@@ -1,22 +1,38 @@
 // The fan-out state machine on the local runtime: a jobs list of exports, one failing, through the real ASL,
 // the real handlers, the GrowingIO emulator and the embedded S3.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_BUCKET } from '../../local/runtime.ts';
-import { type ExportRuntime, listKeys, startExportRuntime } from '../helpers/export-runtime.ts';
+import { context, type ExportRuntime, httpEvent, listKeys, startExportRuntime } from '../helpers/export-runtime.ts';
 import { runFanOut } from '../helpers/fan-out.ts';
 import { busiestWindow } from '../helpers/request-rate.ts';
+import { cleanEnv, runCli } from '../helpers/spawn-cli.ts';
 
 let runtime: ExportRuntime;
+let workDir: string;
 beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'fan-out-'));
   // The shared budget is on, as in the stack: the whole run stays within GrowingIO's 2 requests/s.
   runtime = await startExportRuntime(
     { pollsUntilDone: 1, files: [{ rows: 300, seed: 7 }] },
     { GROWINGIO_SHARED_BUDGET: 's3' },
+    { dataDir: join(workDir, '.local/s3'), sfnDir: join(workDir, '.local/sfn') },
   );
 });
 afterAll(async () => {
   await runtime?.close();
+  await rm(workDir, { recursive: true, force: true });
 });
+
+/** GET /exports?… through the real listExports handler. */
+async function history(query: Record<string, string>) {
+  const event = { ...httpEvent('GET', '/exports'), queryStringParameters: query };
+  const result = (await runtime.handlers.listExports(event, context())) as APIGatewayProxyStructuredResultV2;
+  return { statusCode: result.statusCode, body: JSON.parse(String(result.body)) };
+}
 
 const scheduledTime = '2026-12-06T14:00:00Z';
 const exportJob = (id: string, segmentationId: string, parameters: string[] = []) => ({
@@ -107,4 +123,77 @@ describe('fan-out state machine', () => {
     expect(run.error).toBe('BadRequest');
     expect(run.cause).toContain('jobs');
   });
+
+  it('GET /exports lists the runs of that schedule with status and counts', async () => {
+    const { statusCode, body } = await history({ scheduledTime });
+    expect(statusCode).toBe(200);
+    expect(body.next).toBeUndefined();
+    const byId = new Map(first.summary!.jobs.map((job) => [job.executionName, job]));
+    expect(body.items).toHaveLength(5);
+    for (const run of body.items) {
+      const job = byId.get(run.exportId)!;
+      expect(run.status).toBe(job.status);
+      expect(run.projectUid).toBe('nxog09md');
+      if (job.status === 'SUCCEEDED') expect(run.counts).toEqual(job.counts);
+      else expect(run.error.name).toBe('GrowingIoExportFailed');
+    }
+    const failed = await history({ scheduledTime, status: 'FAILED' });
+    expect(failed.body.items.map((run: { segmentationId: string }) => run.segmentationId)).toEqual(['seg00003']);
+    const one = await history({ segmentationId: 'seg00002' });
+    expect(one.body.items).toHaveLength(1);
+  });
+
+  it('pages with an opaque next that only continues its own query', async () => {
+    const all = (await history({})).body.items.map((run: { exportId: string }) => run.exportId);
+    const paged: string[] = [];
+    let next: string | undefined;
+    do {
+      const { body } = await history({ limit: '2', ...(next ? { next } : {}) });
+      expect(body.items.length).toBeLessThanOrEqual(2);
+      paged.push(...body.items.map((run: { exportId: string }) => run.exportId));
+      next = body.next;
+    } while (next);
+    expect(paged).toEqual(all);
+    expect(all.length).toBeGreaterThanOrEqual(6);
+    const { body } = await history({ limit: '2' });
+    const reused = await history({ limit: '2', status: 'FAILED', next: body.next });
+    expect(reused.statusCode).toBe(400);
+    expect(reused.body.errors[0].field).toBe('next');
+  });
+
+  it.each([
+    [{ status: 'DONE' }, 'status'],
+    [{ limit: '0' }, 'limit'],
+    [{ limit: 'many' }, 'limit'],
+    [{ scheduledTime: 'yesterday' }, 'scheduledTime'],
+    [{ projectUid: 'a b' }, 'projectUid'],
+    [{ colour: 'red' }, 'colour'],
+    [{ next: 'not-a-cursor' }, 'next'],
+  ])('GET /exports?%o answers 400 naming %s', async (query, field) => {
+    const { statusCode, body } = await history(query as Record<string, string>);
+    expect(statusCode).toBe(400);
+    expect(body.errors.map((error: { field: string }) => error.field)).toEqual([field]);
+  });
+
+  it('`audience-pipeline history` lists the same runs from the persisted executions', async () => {
+    const env = cleanEnv();
+    const json = await runCli(['history', '--scheduled-time', scheduledTime, '--json'], { cwd: workDir, env });
+    expect(json.code, json.stderr).toBe(0);
+    const listed = JSON.parse(json.stdout).items as Array<{ exportId: string; status: string }>;
+    expect(listed.map((run) => run.status).sort()).toEqual([
+      'FAILED',
+      'SUCCEEDED',
+      'SUCCEEDED',
+      'SUCCEEDED',
+      'SUCCEEDED',
+    ]);
+    const table = await runCli(['history', '--scheduled-time', scheduledTime], { cwd: workDir, env });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/SUCCEEDED .* nxog09md\/seg00001 +300 /);
+    expect(table.stdout).toMatch(/FAILED .* GrowingIoExportFailed/);
+    expect(table.stdout).toMatch(/5 runs\n$/);
+    const bad = await runCli(['history', '--status', 'DONE'], { cwd: workDir, env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/status: must be one of/);
+  }, 60_000);
 });
