@@ -2,7 +2,16 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const ENTRIES = ['copy-export', 'get-export', 'list-audience-files', 'request-export', 'start-export'];
+const ENTRIES = [
+  'copy-export',
+  'get-export',
+  'list-audience-files',
+  'list-exports',
+  'plan-fan-out',
+  'request-export',
+  'start-export',
+  'summarize-fan-out',
+];
 const BAD_ENV = { LOG_LEVEL: 'loud', STATE_MACHINE_ARN: 'bogus', GROWINGIO_TOKEN: 'gio-secret-token-123' };
 const saved: Record<string, string | undefined> = {};
 const context = { awsRequestId: 'r1', functionName: 'test' } as Context;
@@ -29,7 +38,7 @@ describe('functions/*.ts with a bad environment', () => {
     expect(Object.keys(await load(name))).toEqual(['handler']);
   });
 
-  it.each(['get-export', 'list-audience-files', 'start-export'])(
+  it.each(['get-export', 'list-audience-files', 'list-exports', 'start-export'])(
     '%s answers an HTTP event with a JSON 500 naming the variables, no value, no stack',
     async (name) => {
       const result = (await (await load(name)).handler(httpEvent, context)) as { statusCode: number; body: string };
@@ -43,10 +52,13 @@ describe('functions/*.ts with a bad environment', () => {
     },
   );
 
-  it.each(['copy-export', 'request-export'])('%s (a task) throws the ConfigError itself', async (name) => {
-    await expect((await load(name)).handler({}, context)).rejects.toMatchObject({
-      name: 'ConfigError',
-      errors: [{ field: 'STATE_MACHINE_ARN' }, { field: 'LOG_LEVEL' }],
-    });
-  });
+  it.each(['copy-export', 'request-export', 'plan-fan-out', 'summarize-fan-out'])(
+    '%s (a task) throws the ConfigError itself',
+    async (name) => {
+      await expect((await load(name)).handler({}, context)).rejects.toMatchObject({
+        name: 'ConfigError',
+        errors: [{ field: 'STATE_MACHINE_ARN' }, { field: 'LOG_LEVEL' }],
+      });
+    },
+  );
 });

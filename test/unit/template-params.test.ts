@@ -26,6 +26,7 @@ const PARAMS = {
   apiThrottleRate: '2',
   alarmTopicArn: TOPIC,
   growingioTokenParameter: '/custom/growingio',
+  scheduleEnabled: 'true',
 };
 
 let raw: Template;
@@ -45,6 +46,7 @@ describe('template with every option on', () => {
       ConfigureVersioning: true,
       EnableCors: true,
       NotifyAlarmTopic: true,
+      ScheduleOn: true,
       Never: false,
     });
   });
@@ -67,7 +69,7 @@ describe('template with every option on', () => {
       JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['audience-api'] },
     });
     const routes = resourcesOfType(deployed, 'AWS::ApiGatewayV2::Route');
-    expect(routes).toHaveLength(3);
+    expect(routes).toHaveLength(4);
     for (const [, route] of routes) {
       expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: id } });
     }

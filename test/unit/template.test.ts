@@ -39,7 +39,15 @@ const EXPECTED_PRIVILEGES: Record<string, string[]> = {
   RequestExportIamRoleLambdaExecution: own(
     'requestExport',
     `ssm:GetParameters @ ${arn('ssm', `parameter/audience-pipeline/${STAGE}/growingio-token`)}`,
+    's3:PutObject @ {RateBudgetBucket.Arn}/growingio/*',
   ),
+  ListExportsIamRoleLambdaExecution: own(
+    'listExports',
+    'states:ListExecutions @ {SegmentExportStateMachine}',
+    `states:DescribeExecution @ ${EXECUTIONS}`,
+  ),
+  PlanFanOutIamRoleLambdaExecution: own('planFanOut'),
+  SummarizeFanOutIamRoleLambdaExecution: own('summarizeFanOut'),
   CopyExportIamRoleLambdaExecution: own(
     'copyExport',
     's3:AbortMultipartUpload @ {ExportBucket.Arn}/exports/*',
@@ -119,7 +127,9 @@ describe('security rules hold for the default stage', () => {
 
   it('gives each function exactly the privileges it uses, on exact ARNs', () => {
     const roles = resourcesOfType(deployed, 'AWS::IAM::Role').map(([id]) => id);
-    expect(roles.sort()).toEqual([...Object.keys(EXPECTED_PRIVILEGES), 'SegmentExportStateMachineRole'].sort());
+    // The fan-out's and the scheduler's roles are checked in template-schedule.test.ts.
+    const others = ['SegmentExportStateMachineRole', 'FanOutStateMachineRole', 'SchedulerRole'];
+    expect(roles.sort()).toEqual([...Object.keys(EXPECTED_PRIVILEGES), ...others].sort());
     for (const [role, expected] of Object.entries(EXPECTED_PRIVILEGES)) {
       expect(privileges(deployed, role), role).toEqual(expected);
     }
@@ -145,6 +155,7 @@ describe('security rules hold for the default stage', () => {
     const routes = resourcesOfType(deployed, 'AWS::ApiGatewayV2::Route');
     expect(routes.map(([, r]) => [r.Properties?.RouteKey, r.Properties?.AuthorizationType]).sort()).toEqual([
       ['GET /audience-files', 'AWS_IAM'],
+      ['GET /exports', 'AWS_IAM'],
       ['GET /exports/{exportId}', 'AWS_IAM'],
       ['POST /exports', 'AWS_IAM'],
     ]);
@@ -157,9 +168,7 @@ describe('security rules hold for the default stage', () => {
   });
 
   it('alarms on failed and timed-out executions of this state machine, with no topic by default', () => {
-    const alarms = resourcesOfType(deployed, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(1);
-    const alarm = alarms[0]![1];
+    const alarm = deployed.Resources.SegmentExportFailureAlarm!;
     const metrics = (alarm.Properties as { Metrics: { MetricStat?: { Metric: Record<string, unknown> } }[] }).Metrics;
     const watched = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
     expect(watched.map((m) => m.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
