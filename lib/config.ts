@@ -61,6 +61,14 @@ const schema = z
     TENCENT_SCAN_CONCURRENCY: positiveInt(4, 32),
     /** Set by Lambda itself; locally defaults to us-east-1 for the SDK clients. */
     AWS_REGION: optionalString.transform((value) => value ?? 'us-east-1'),
+    /** CloudWatch EMF metrics (functions/middleware/metrics.ts): off unless a namespace is set (the stack sets it). */
+    METRICS_NAMESPACE: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._/#:-]{1,255}$/, 'must be 1-255 characters of A-Z a-z 0-9 . _ / # : -')
+        .optional(),
+    ),
+    METRICS_SERVICE: optionalString.transform((value) => value ?? 'audience-pipeline'),
     LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   })
   .superRefine((env, ctx) => {

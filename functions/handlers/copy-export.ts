@@ -8,27 +8,32 @@ import { ConfigError } from '../../lib/errors.ts';
 import { type CopyDeps, copyExportToS3, type Manifest } from '../../lib/export/copy-to-s3.ts';
 import { copyExportInput, parseTaskInput } from '../../lib/export/task-input.ts';
 import type { Logger } from '../../lib/log.ts';
+import { type MetricsSink, recordExport } from '../../lib/metrics.ts';
 import { deadline } from '../middleware/http.ts';
 import { functionLogger } from '../middleware/logger.ts';
+import { functionMetrics } from '../middleware/metrics.ts';
 
 export interface CopyExportDeps {
   config?: Config;
   s3?: S3Client;
   logger?: Logger;
   onProgress?: CopyDeps['onProgress'];
+  /** Where ExportRows/Bytes/Files/Duration go; default EMF lines when METRICS_NAMESPACE is set. */
+  metrics?: MetricsSink;
 }
 
 export function createCopyExport(deps: CopyExportDeps = {}) {
   const config = deps.config ?? getConfig();
   const logger = deps.logger ?? functionLogger(config, 'copyExport');
   const s3 = deps.s3 ?? createS3Client({ endpoint: config.S3_ENDPOINT, region: config.AWS_REGION });
+  const metrics = deps.metrics ?? functionMetrics(config);
 
   const core = async (event: unknown, _context: Context, options?: { signal?: AbortSignal }): Promise<Manifest> => {
     const { request, job } = parseTaskInput(copyExportInput, event, 'copyExport');
     const bucket = request.destination?.bucket ?? config.EXPORT_BUCKET;
     if (!bucket) throw new ConfigError('Missing configuration: EXPORT_BUCKET (and the request names no bucket)');
     const { exportId, projectUid, segmentationId, parameters, requestedAt } = request;
-    return await copyExportToS3(
+    const manifest = await copyExportToS3(
       {
         s3,
         allowlist: config.GROWINGIO_DOWNLOAD_HOSTS,
@@ -49,6 +54,8 @@ export function createCopyExport(deps: CopyExportDeps = {}) {
         links: job.downloadLinks,
       },
     );
+    recordExport(metrics, manifest);
+    return manifest;
   };
 
   return middy(core, deadline());

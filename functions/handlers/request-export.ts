@@ -8,16 +8,20 @@ import { parseTaskInput, requestExportInput } from '../../lib/export/task-input.
 import { createGrowingIoClient } from '../../lib/growingio/client.ts';
 import type { Fetch } from '../../lib/http.ts';
 import type { Logger } from '../../lib/log.ts';
+import { type MetricsSink, recordPoll, recordThrottle } from '../../lib/metrics.ts';
 import { growingIoBudget } from '../middleware/growingio-budget.ts';
 import { deadline } from '../middleware/http.ts';
 import { asHandler } from '../middleware/lazy.ts';
 import { functionLogger } from '../middleware/logger.ts';
+import { functionMetrics } from '../middleware/metrics.ts';
 import { tokenToContext } from '../middleware/secret.ts';
 
 export interface RequestExportDeps {
   config?: Config;
   fetch?: Fetch;
   logger?: Logger;
+  /** Where ExportPolls / UpstreamThrottles go; default EMF lines when METRICS_NAMESPACE is set. */
+  metrics?: MetricsSink;
   /** S3 client for the shared budget's slot objects (GROWINGIO_SHARED_BUDGET=s3). */
   s3?: S3Client;
   /** SSM client options for GROWINGIO_TOKEN_PARAMETER (tests point it at a local endpoint). */
@@ -33,6 +37,7 @@ export function createRequestExport(deps: RequestExportDeps = {}) {
   const logger = deps.logger ?? functionLogger(config, 'requestExport');
   const policy = pollPolicyOf(config);
   const budget = growingIoBudget(config, deps.s3);
+  const metrics = deps.metrics ?? functionMetrics(config);
 
   const core = async (event: unknown, context: TokenContext, options?: { signal?: AbortSignal }) => {
     const { request, poll } = parseTaskInput(requestExportInput, event, 'requestExport');
@@ -51,7 +56,9 @@ export function createRequestExport(deps: RequestExportDeps = {}) {
     const answer = await answerOf(
       client.requestSegmentExport({ projectUid, segmentationId, expireMinutes, parameters }),
     );
+    if ('error' in answer) recordThrottle(metrics, answer.error);
     const next = nextPoll(poll, answer, policy);
+    recordPoll(metrics, next);
     const { jobId, status, nextPollSeconds: wait } = next;
     const error = 'error' in answer ? answer.error : undefined;
     log[error ? 'warn' : 'info']('export status', { jobId, status, links: next.downloadLinks.length, wait, error });

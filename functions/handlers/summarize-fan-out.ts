@@ -4,19 +4,24 @@ import type { Context } from 'aws-lambda';
 import { type Config, getConfig } from '../../lib/config.ts';
 import { type FanOutSummary, type JobResult, summarizeFanOut } from '../../lib/fan-out/summary.ts';
 import type { Logger } from '../../lib/log.ts';
+import { type MetricsSink, recordFanOut } from '../../lib/metrics.ts';
 import { deadline } from '../middleware/http.ts';
 import { functionLogger } from '../middleware/logger.ts';
+import { functionMetrics } from '../middleware/metrics.ts';
 
 export interface SummarizeFanOutDeps {
   config?: Config;
   logger?: Logger;
-  /** Told the summary (metrics: failed jobs per run). */
+  /** Told the summary (tests). */
   onSummary?: (summary: FanOutSummary) => void;
+  /** Where FanOutJobs / FanOutJobsFailed go (the alarm); default EMF when METRICS_NAMESPACE is set. */
+  metrics?: MetricsSink;
 }
 
 export function createSummarizeFanOut(deps: SummarizeFanOutDeps = {}) {
   const config = deps.config ?? getConfig();
   const logger = deps.logger ?? functionLogger(config, 'summarizeFanOut');
+  const metrics = deps.metrics ?? functionMetrics(config);
 
   const core = async (event: unknown, _context: Context): Promise<FanOutSummary> => {
     const { scheduledTime, results } = (event ?? {}) as { scheduledTime?: unknown; results?: unknown };
@@ -35,6 +40,7 @@ export function createSummarizeFanOut(deps: SummarizeFanOutDeps = {}) {
       failed,
       failedJobs,
     });
+    recordFanOut(metrics, summary);
     deps.onSummary?.(summary);
     return summary;
   };
