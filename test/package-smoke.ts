@@ -13,7 +13,16 @@ const template = JSON.parse(readFileSync(join(outDir, 'cloudformation-template-u
   Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 };
 const failures: string[] = [];
-const functions = ['startExport', 'getExport', 'requestExport', 'copyExport', 'listAudienceFiles'];
+const functions = [
+  'startExport',
+  'getExport',
+  'listExports',
+  'requestExport',
+  'copyExport',
+  'planFanOut',
+  'summarizeFanOut',
+  'listAudienceFiles',
+];
 const handlers = new Map(
   Object.values(template.Resources)
     .filter((resource) => resource.Type === 'AWS::Lambda::Function')
@@ -63,7 +72,12 @@ try {
   rmSync(unpacked, { recursive: true, force: true });
 }
 const types = Object.values(template.Resources).map((resource) => resource.Type);
-for (const type of ['AWS::StepFunctions::StateMachine', 'AWS::S3::Bucket', 'AWS::ApiGatewayV2::Api']) {
+for (const type of [
+  'AWS::StepFunctions::StateMachine',
+  'AWS::S3::Bucket',
+  'AWS::ApiGatewayV2::Api',
+  'AWS::Scheduler::Schedule',
+]) {
   if (!types.includes(type)) failures.push(`template has no ${type}`);
 }
 const lambdas = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
