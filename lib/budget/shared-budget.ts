@@ -40,14 +40,19 @@ export function createSharedBudget(options: SharedBudgetOptions): RateLimiter {
   const maxTries = options.maxTries ?? 400;
   // Slots this container saw taken: the next acquire starts after them instead of asking again.
   let nextHint = 0;
+  // How far ahead to claim: a claim slower than `lateMs` (a busy store or machine) would burn every slot it takes,
+  // so each late claim doubles the lead (up to 10 s) and claims aim at slots that start after the claim returns.
+  let leadMs = 0;
   return {
     async acquire(signal) {
-      let slot = Math.max(nextHint, Math.ceil(clock.now() / slotMs));
+      let slot = Math.max(nextHint, Math.ceil((clock.now() + leadMs) / slotMs));
       for (let tries = 0; tries < maxTries; tries++, slot++) {
+        const asked = clock.now();
         if (!(await store.claim(`${scope}/${slot}`, signal))) continue;
         const late = clock.now() - slot * slotMs;
         if (late > lateMs) {
-          slot = Math.ceil(clock.now() / slotMs) - 1; // the claim took too long: this slot is burnt, start afresh
+          leadMs = Math.min(10_000, Math.max(2 * leadMs, clock.now() - asked, slotMs));
+          slot = Math.ceil((clock.now() + leadMs) / slotMs) - 1; // this slot is burnt; aim further ahead
           continue;
         }
         nextHint = slot + 1;

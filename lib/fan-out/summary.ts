@@ -5,7 +5,8 @@ import type { PlannedJob } from './plan.ts';
 
 /** One Map iteration's result: the planned job plus what `.sync:2` answered or the Catch caught. */
 export interface JobResult extends PlannedJob {
-  result?: { status?: string; output?: unknown };
+  /** `counts` when the ASL already reduced the child's output to them (exports), `output` otherwise. */
+  result?: { status?: string; output?: unknown; counts?: Record<string, number> };
   error?: { Error?: string; Cause?: string };
 }
 
@@ -56,7 +57,7 @@ export function summarizeJob(job: JobResult, kinds: Record<string, JobKind> = JO
     const failure = childFailure(job.error);
     return { ...base, ...failure, ...(failure.cause ? { cause: failure.cause.slice(0, MAX_CAUSE) } : {}) };
   }
-  const counts = kinds[job.kind]?.counts(job.result?.output) ?? {};
+  const counts = job.result?.counts ?? kinds[job.kind]?.counts(job.result?.output) ?? {};
   return { ...base, status: 'SUCCEEDED', counts };
 }
 

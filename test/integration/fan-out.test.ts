@@ -52,7 +52,7 @@ describe('fan-out state machine', () => {
   let first: Awaited<ReturnType<typeof runFanOut>>;
   beforeAll(async () => {
     first = await runFanOut(runtime, 'schedule-1', { scheduledTime, jobs });
-  });
+  }, 120_000);
 
   it('runs every job, tolerates the failing one and names it in the summary', () => {
     expect(first.status).toBe('SUCCEEDED');

@@ -42,8 +42,20 @@ describe('createSharedBudget', () => {
     });
     const budget = createSharedBudget({ store, clock, scope: 'g', slotMs: 550, lateMs: 100 });
     await budget.acquire();
-    expect([...store.keys]).toEqual(['g/2000', 'g/2001']);
-    expect(clock.now()).toBe(2001 * 550);
+    // 300 ms late: the slot is burnt and the next claim aims a slot ahead of the claim's own duration
+    expect([...store.keys]).toEqual(['g/2000', 'g/2002']);
+    expect(clock.now()).toBe(2002 * 550);
+  });
+
+  it('claims further ahead when every claim is slow, instead of burning slots until it gives up', async () => {
+    const clock = fakeClock(1_100_000);
+    const store = memoryStore(() => void clock.sleep(400)); // every claim takes 400 ms, far over lateMs
+    const budget = createSharedBudget({ store, clock, scope: 'g', slotMs: 550, lateMs: 100, maxTries: 10 });
+    for (let i = 0; i < 5; i++) {
+      await budget.acquire();
+      expect(clock.now() % 550).toBe(0); // still sent exactly at a slot start
+    }
+    expect(store.keys.size).toBeLessThan(10);
   });
 
   it('throws BudgetExhausted when every slot it may try is taken', async () => {
