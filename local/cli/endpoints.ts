@@ -39,11 +39,13 @@ export function serveLines(runtime: LocalRuntime, apiUrl: string, dirs: { s3: st
   const aws = `--endpoint-url`;
   return [
     `audience-pipeline API on ${apiUrl}`,
-    '  POST /exports   GET /exports/{exportId}   GET /audience-files',
+    '  POST /exports   GET /exports   GET /exports/{exportId}   GET /audience-files',
     `  export API_BASE_URL=${config.API_BASE_URL ?? apiUrl}`,
     `Step Functions      ${sfn.endpoint} (state machine ${sfn.stateMachineArn}; executions kept in ${dirs.sfn})`,
     `  export SFN_ENDPOINT=${sfn.endpoint} STATE_MACHINE_ARN=${sfn.stateMachineArn} AWS_REGION=${region} ${DUMMY_AWS_ENV}`,
     `  aws stepfunctions list-executions ${aws} ${sfn.endpoint} --state-machine-arn ${sfn.stateMachineArn}`,
+    `Step Functions      ${runtime.fanOut.sfn.endpoint} (fan-out ${runtime.fanOut.sfn.stateMachineArn}: start it with {"scheduledTime","jobs"})`,
+    `  aws stepfunctions start-execution ${aws} ${runtime.fanOut.sfn.endpoint} --state-machine-arn ${runtime.fanOut.sfn.stateMachineArn} --input file://jobs.json`,
     ...(s3
       ? [
           `S3 (embedded)       ${s3.endpoint} (bucket ${config.EXPORT_BUCKET}; data in ${dirs.s3})`,
