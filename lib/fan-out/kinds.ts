@@ -4,16 +4,24 @@ import { buildExecutionInput } from '../export/execution.ts';
 import type { Manifest } from '../export/manifest.ts';
 import { parseExportRequest } from '../export/request.ts';
 
+/** What a kind builds its child's input from besides the request. */
+export interface ChildContext {
+  /** The child execution's name (an export's id, a sync's run id). */
+  name: string;
+  scheduledAt: Date;
+  /** Settings the handler passes for the kinds (from its configuration), e.g. a sync's storage. */
+  settings: Readonly<Record<string, unknown>>;
+}
+
 export interface JobKind {
   /** Validates the job's request and builds the child's input; throws BadRequest naming the field. */
-  childInput(request: unknown, childName: string, scheduledAt: Date): unknown;
+  childInput(request: unknown, child: ChildContext): unknown;
   /** Counts for the run summary, read from the child's output; never identifiers. */
   counts(output: unknown): Record<string, number>;
 }
 
 const exportJob: JobKind = {
-  childInput: (request, childName, scheduledAt) =>
-    buildExecutionInput(parseExportRequest(request), childName, scheduledAt),
+  childInput: (request, child) => buildExecutionInput(parseExportRequest(request), child.name, child.scheduledAt),
   counts: (output) => {
     const manifest = (output ?? {}) as Partial<Manifest>;
     return {

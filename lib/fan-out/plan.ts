@@ -43,6 +43,8 @@ export interface PlanDeps {
   /** kind ⇒ the ARN of its state machine; a kind without one is refused. */
   stateMachineArns: Record<string, string | undefined>;
   kinds?: Record<string, JobKind>;
+  /** Passed to every kind's childInput (ChildContext.settings). */
+  settings?: Readonly<Record<string, unknown>>;
 }
 
 /** `f20261206T220000-03-daily-vip-1a2b3c4d`: ≤ 80 characters of A-Z a-z 0-9 _ -, unique per time and job. */
@@ -80,7 +82,8 @@ function planJob(deps: PlanDeps, raw: unknown, index: number, scheduledAt: Date)
         errors: [{ field: 'kind', message: `must be one of ${known.join(', ')}` }],
       });
     }
-    return { ...base, stateMachineArn, input: jobKind.childInput(job.request, name, scheduledAt) };
+    const child = { name, scheduledAt, settings: deps.settings ?? {} };
+    return { ...base, stateMachineArn, input: jobKind.childInput(job.request, child) };
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     return { ...base, rejected: { error: error.name, cause: `jobs[${index}]: ${error.message}`.slice(0, 500) } };
