@@ -25,6 +25,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   next: { type: 'string' },
   'scheduled-time': { type: 'string' },
+  jobs: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -33,6 +34,7 @@ const ALLOWED: Record<string, string[]> = {
   'audience-files': ['account-id', 'filtering', 'page', 'page-size', 'json'],
   serve: ['port'],
   emulate: ['growingio-port', 'tencent-port'],
+  'run-jobs': ['jobs', 'scheduled-time', 'json'],
   history: ['project-uid', 'segmentation-id', 'status', 'scheduled-time', 'limit', 'next', 'json'],
 };
 

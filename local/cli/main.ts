@@ -6,6 +6,7 @@ import { redactText } from '../../lib/log.ts';
 import { parseCommandLine, UsageError } from './args.ts';
 import { DATA_DIR, runAudienceFiles, runEmulate, runExport, runServe, SFN_DIR } from './commands.ts';
 import { runHistory } from './history.ts';
+import { runJobs } from './jobs.ts';
 
 export const USAGE = `Usage:
   audience-pipeline export --project-uid P --segmentation-id S [--expire-minutes N] [--parameters a,b]
@@ -14,6 +15,7 @@ export const USAGE = `Usage:
   audience-pipeline audience-files --account-id N [--filtering '<json>'] [--page N] [--page-size N] [--json]
   audience-pipeline serve [--port 3000]
   audience-pipeline emulate [--growingio-port N] [--tencent-port N]
+  audience-pipeline run-jobs --jobs FILE [--scheduled-time T] [--json]  a jobs list through the fan-out
   audience-pipeline history [--project-uid P] [--segmentation-id S] [--status S] [--scheduled-time T]
                             [--limit N] [--next C] [--json]      export runs, newest first (GET /exports)
 
@@ -38,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       return await runAudienceFiles(flags, env);
     case 'serve':
       return await runServe(flags, env);
+    case 'run-jobs':
+      return await runJobs(flags, env, { dataDir: DATA_DIR, sfnDir: SFN_DIR });
     case 'history':
       return await runHistory(flags, env, { dataDir: DATA_DIR, sfnDir: SFN_DIR });
     default:

@@ -1,6 +1,6 @@
 // The fan-out state machine on the local runtime: a jobs list of exports, one failing, through the real ASL,
 // the real handlers, the GrowingIO emulator and the embedded S3.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -195,5 +195,28 @@ describe('fan-out state machine', () => {
     const bad = await runCli(['history', '--status', 'DONE'], { cwd: workDir, env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/status: must be one of/);
+  }, 60_000);
+
+  it('`audience-pipeline run-jobs` runs a jobs file through the local fan-out and prints the summary', async () => {
+    const env = cleanEnv();
+    const file = join(workDir, 'jobs.json');
+    await writeFile(
+      file,
+      JSON.stringify([exportJob('cli-ok', 'seg00011'), exportJob('cli-bad', 'seg00012', ['nope'])]),
+    );
+    const at = '2026-12-08T14:00:00Z';
+    const run = await runCli(['run-jobs', '--jobs', file, '--scheduled-time', at], { cwd: workDir, env });
+    expect(run.code, run.stderr).toBe(1); // one job failed
+    expect(run.stdout).toMatch(/1\/2 succeeded, 1 failed/);
+    expect(run.stdout).toMatch(/cli-ok SUCCEEDED f20261208T140000-00-cli-ok-\w+ +rows 1000, bytes \d+, files 1/);
+    expect(run.stdout).toMatch(/cli-bad FAILED .*GrowingIoExportFailed/);
+    const listed = await runCli(['history', '--scheduled-time', at, '--json'], { cwd: workDir, env });
+    expect(
+      JSON.parse(listed.stdout)
+        .items.map((item: { status: string }) => item.status)
+        .sort(),
+    ).toEqual(['FAILED', 'SUCCEEDED']);
+    const missing = await runCli(['run-jobs'], { cwd: workDir, env });
+    expect(missing.code).toBe(2);
   }, 60_000);
 });
