@@ -3,6 +3,7 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createListAudienceFiles } from '../../functions/handlers/list-audience-files.ts';
+import { createSummarizeFanOut } from '../../functions/handlers/summarize-fan-out.ts';
 import type { HttpEvent, HttpResult } from '../../functions/middleware/http.ts';
 import { functionMetrics } from '../../functions/middleware/metrics.ts';
 import { parseConfig } from '../../lib/config.ts';
@@ -186,6 +187,24 @@ describe('sync and redaction', () => {
     const [line] = emf('UpstreamThrottles');
     expect(line).toMatchObject({ upstream: 'tencent', code: 'other' });
     expect(written.join('')).not.toMatch(/tok-secret-123|13800138000/);
+  });
+
+  it('writes FanOutJobsFailed with exactly the dimensions the alarm watches (service only)', async () => {
+    const summarize = createSummarizeFanOut({ config: parseConfig(METRICS_ENV) });
+    const results = [
+      { index: 0, kind: 'export', id: 'a', name: 'f-a', result: { status: 'SUCCEEDED', counts: { rows: 1 } } },
+      {
+        index: 1,
+        kind: 'export',
+        id: 'b',
+        name: 'f-b',
+        error: { Error: 'States.TaskFailed', Cause: '{"Status":"FAILED"}' },
+      },
+    ];
+    await summarize({ scheduledTime: '2026-12-06T14:00:00Z', results }, {} as Context);
+    const [line] = emf('FanOutJobsFailed');
+    expect(line!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service']]);
+    expect(line).toMatchObject({ service: SERVICE, FanOutJobs: 2, FanOutJobsSucceeded: 1, FanOutJobsFailed: 1 });
   });
 
   it('writes nothing without a namespace (local runs and the CLI keep stdout clean)', () => {
