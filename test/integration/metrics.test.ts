@@ -7,6 +7,7 @@ import { createSummarizeFanOut } from '../../functions/handlers/summarize-fan-ou
 import type { HttpEvent, HttpResult } from '../../functions/middleware/http.ts';
 import { functionMetrics } from '../../functions/middleware/metrics.ts';
 import { parseConfig } from '../../lib/config.ts';
+import { silentLogger } from '../../lib/log.ts';
 import { recordSync, recordThrottle } from '../../lib/metrics.ts';
 import { startTencentEmulator, type TencentEmulator } from '../../local/emulators/tencent.ts';
 import { type ExportRuntime, exportOutcome, startExport, startExportRuntime } from '../helpers/export-runtime.ts';
@@ -190,7 +191,7 @@ describe('sync and redaction', () => {
   });
 
   it('writes FanOutJobsFailed with exactly the dimensions the alarm watches (service only)', async () => {
-    const summarize = createSummarizeFanOut({ config: parseConfig(METRICS_ENV) });
+    const summarize = createSummarizeFanOut({ config: parseConfig(METRICS_ENV), logger: silentLogger });
     const results = [
       { index: 0, kind: 'export', id: 'a', name: 'f-a', result: { status: 'SUCCEEDED', counts: { rows: 1 } } },
       {
