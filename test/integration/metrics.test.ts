@@ -124,6 +124,7 @@ describe('listing metrics', () => {
     return createListAudienceFiles({
       config,
       clock: { now: Date.now, sleep: async () => {} },
+      logger: silentLogger,
       timeoutEarlyInMillis: 0,
     });
   };
