@@ -35,7 +35,7 @@ const schema = z
       .transform((value) => (value ?? 'exports').replace(/^\/+|\/+$/g, ''))
       .superRefine(refusedWhen(keyPrefixProblem)),
     STATE_MACHINE_ARN: optionalString.pipe(z.string().startsWith('arn:', 'must be a state machine ARN').optional()),
-    /** The fan-out's children, one ARN per job kind (lib/fan-out/kinds.ts); a sync adds SYNC_STATE_MACHINE_ARN. */
+    /** The fan-out's export children (lib/fan-out/kinds.ts); its sync children are SYNC_STATE_MACHINE_ARN's. */
     EXPORT_STATE_MACHINE_ARN: optionalString.pipe(
       z.string().startsWith('arn:', 'must be a state machine ARN').optional(),
     ),

@@ -18,7 +18,8 @@ export interface FanOutTaskOptions {
 }
 
 export function fanOutTaskHandlers(options: FanOutTaskOptions): Record<string, TaskHandler> {
-  const config: Config = { ...options.config, EXPORT_STATE_MACHINE_ARN: options.children.export };
+  const { export: exportArn, sync: syncArn } = options.children;
+  const config: Config = { ...options.config, EXPORT_STATE_MACHINE_ARN: exportArn, SYNC_STATE_MACHINE_ARN: syncArn };
   const { logger } = options;
   return {
     planFanOut: createPlanFanOut({ config, logger }),

@@ -9,6 +9,7 @@ import { createGetExport } from '../functions/handlers/get-export.ts';
 import { createGetSync } from '../functions/handlers/get-sync.ts';
 import { createListAudienceFiles } from '../functions/handlers/list-audience-files.ts';
 import { createListExports } from '../functions/handlers/list-exports.ts';
+import { createListSyncs } from '../functions/handlers/list-syncs.ts';
 import { createPublishExport } from '../functions/handlers/publish-export.ts';
 import { createRequestExport, type RequestExportDeps } from '../functions/handlers/request-export.ts';
 import { createStartExport } from '../functions/handlers/start-export.ts';
@@ -82,6 +83,7 @@ export interface LocalRuntime {
     startSync: ReturnType<typeof createStartSync>;
     getSync: ReturnType<typeof createGetSync>;
     listExports: ReturnType<typeof createListExports>;
+    listSyncs: ReturnType<typeof createListSyncs>;
   };
   /** Resolves once no task handler and no cleanup is running (a stopped execution's tasks may outlive it). */
   settle(): Promise<void>;
@@ -251,6 +253,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       startSync: createStartSync({ config, sfn: sfnClient, logger }),
       getSync: createGetSync({ config, sfn: sfnClient, logger }),
       listExports: createListExports({ config, sfn: sfnClient, logger }),
+      listSyncs: createListSyncs({ config, sfn: sfnClient, logger }),
     };
     const client = sfnClient;
     const stopExports = async (cause: string) => {

@@ -26,6 +26,7 @@ const functions = [
   'listAudienceFiles',
   'startSync',
   'getSync',
+  'listSyncs',
   'buildAudienceFiles',
   'ensureAudience',
   'uploadAudienceFile',

@@ -1,8 +1,12 @@
 // The job kinds a fan-out can run: how each builds its child execution's input and what it counts. A new kind
-// (the audience sync) is one entry here, one state machine ARN setting and one IAM resource.
+// is one entry here, one state machine ARN setting and one IAM resource.
+import { ConfigError } from '../errors.ts';
 import { buildExecutionInput } from '../export/execution.ts';
 import type { Manifest } from '../export/manifest.ts';
 import { parseExportRequest } from '../export/request.ts';
+import { type SyncReport, syncCounts } from '../sync/finish.ts';
+import { parseSyncRequest } from '../sync/request.ts';
+import { buildSyncInput, type SyncStorage } from '../sync/run.ts';
 
 /** What a kind builds its child's input from besides the request. */
 export interface ChildContext {
@@ -32,7 +36,23 @@ const exportJob: JobKind = {
   },
 };
 
+/** Where sync runs keep their state: `settings.syncStorage` (the export bucket and SYNC_PREFIX). */
+function syncStorageOf(settings: ChildContext['settings']): SyncStorage {
+  const storage = settings.syncStorage as Partial<SyncStorage> | undefined;
+  if (!storage?.bucket)
+    throw new ConfigError('Missing configuration: EXPORT_BUCKET (where sync runs keep their state)');
+  return { bucket: storage.bucket, prefix: storage.prefix ?? 'syncs' };
+}
+
+/** A sync child is one audience-sync run whose run id is the child's name (its nested export adds `-export`). */
+const syncJob: JobKind = {
+  childInput: (request, child) =>
+    buildSyncInput(parseSyncRequest(request), child.name, child.scheduledAt, syncStorageOf(child.settings)),
+  counts: (output) => syncCounts(output as Partial<SyncReport> | undefined),
+};
+
 /** kind ⇒ how to run it. The fan-out refuses kinds missing here or without a state machine ARN. */
 export const JOB_KINDS: Record<string, JobKind> = {
   export: exportJob,
+  sync: syncJob,
 };

@@ -7,10 +7,40 @@ import {
   ListExecutionsCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
 import { BadRequest, UpstreamError } from '../errors.ts';
+import { readableCause } from '../export/status.ts';
+import { childNamePrefix } from '../fan-out/plan.ts';
 
 export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The query fields every run history takes (GET /exports, GET /syncs) besides its own filters. */
+export const historyQueryFields = {
+  status: z.enum(RUN_STATUSES, { error: `must be one of ${RUN_STATUSES.join(', ')}` }).optional(),
+  /** Only the children of the fan-out scheduled at this time (their names start with its stamp). */
+  scheduledTime: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number between 1 and 100')
+    .transform(Number)
+    .pipe(z.int().min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100'))
+    .default(20),
+  next: z.string().min(1).max(4096).optional(),
+};
+
+/** The error of a run that neither succeeded nor is running, for its history row. */
+export function runError(out: DescribeExecutionCommandOutput): { name: string; cause: string } | undefined {
+  if (out.status === 'SUCCEEDED' || out.status === 'RUNNING') return undefined;
+  return { name: out.error ?? out.status ?? 'Unknown', cause: readableCause(out.cause).slice(0, 300) };
+}
+
+/** The name filter of a scheduledTime query: the fan-out's children of that time only. */
+export function scheduledNames(scheduledTime: string | undefined): { name?: (name: string) => boolean } {
+  if (!scheduledTime) return {};
+  const prefix = childNamePrefix(new Date(scheduledTime));
+  return { name: (name) => name.startsWith(prefix) };
+}
 
 export interface RunsDeps {
   sfn: SFNClient;

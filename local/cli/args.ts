@@ -36,6 +36,7 @@ const OPTIONS = {
   next: { type: 'string' },
   'scheduled-time': { type: 'string' },
   jobs: { type: 'string' },
+  syncs: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -61,7 +62,7 @@ const ALLOWED: Record<string, string[]> = {
     'json',
   ],
   'run-jobs': ['jobs', 'scheduled-time', 'json'],
-  history: ['project-uid', 'segmentation-id', 'status', 'scheduled-time', 'limit', 'next', 'json'],
+  history: ['project-uid', 'segmentation-id', 'syncs', 'sync-id', 'status', 'scheduled-time', 'limit', 'next', 'json'],
 };
 
 type Options = typeof OPTIONS;

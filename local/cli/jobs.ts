@@ -44,7 +44,8 @@ export async function runJobs(flags: Flags, env: Env, dirs: { dataDir: string; s
   if (!flags.jobs) throw new UsageError('run-jobs needs --jobs FILE (a JSON list of jobs)');
   const jobs = await readJobs(flags.jobs);
   const scheduledTime = flags['scheduled-time'] ?? new Date().toISOString();
-  const runtime = await startLocalRuntime({ env, ...dirs, tencent: false, logger: silentLogger });
+  // The Tencent emulator too (unless TENCENT_BASE_URL is set): sync jobs need it.
+  const runtime = await startLocalRuntime({ env, ...dirs, logger: silentLogger });
   try {
     const { sfn, sfnClient, fanOutArn } = runtime;
     const name = `local-${scheduledTime.replace(/[^0-9A-Za-z]/g, '')}-${Date.now()}`;

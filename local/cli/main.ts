@@ -24,6 +24,8 @@ export const USAGE = `Usage:
   audience-pipeline run-jobs --jobs FILE [--scheduled-time T] [--json]  a jobs list through the fan-out
   audience-pipeline history [--project-uid P] [--segmentation-id S] [--status S] [--scheduled-time T]
                             [--limit N] [--next C] [--json]      export runs, newest first (GET /exports)
+  audience-pipeline history --syncs [--sync-id ID] [--status S] [--scheduled-time T] [--limit N] [--next C] [--json]
+                                                                 sync runs, newest first (GET /syncs)
 
 Real services are used when their settings are present: GROWINGIO_BASE_URL + GROWINGIO_TOKEN,
 S3_ENDPOINT / EXPORT_BUCKET, TENCENT_BASE_URL + TENCENT_ACCESS_TOKEN. Otherwise emulators and an

@@ -11,6 +11,7 @@ import { silentLogger } from '../../lib/log.ts';
 import { recordSync, recordThrottle } from '../../lib/metrics.ts';
 import { startTencentEmulator, type TencentEmulator } from '../../local/emulators/tencent.ts';
 import { type ExportRuntime, exportOutcome, startExport, startExportRuntime } from '../helpers/export-runtime.ts';
+import { runSync, startSyncRuntime } from '../helpers/sync-runtime.ts';
 
 const NAMESPACE = 'AudiencePipelineTest';
 const SERVICE = 'audience-pipeline-test';
@@ -166,6 +167,41 @@ describe('listing metrics', () => {
 
 describe('sync and redaction', () => {
   const sink = () => functionMetrics(parseConfig(METRICS_ENV));
+
+  it("finishSync writes the run's added, removed and invalid ids and its match rate, with no id in any line", async () => {
+    const runtime = await startSyncRuntime([{ rows: 80, seed: 5 }], METRICS_ENV);
+    try {
+      const request = {
+        projectUid: 'proj4712',
+        segmentationId: 'segm4712',
+        tencent: { accountId: 10001, userIdType: 'HASH_MOBILE_PHONE', idColumn: 'phone' },
+      };
+      const { body } = await runSync(runtime, request);
+      expect(body.status).toBe('SUCCEEDED');
+      const report = body.report;
+      const lines = emf('SyncIdsAdded');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]!._aws.CloudWatchMetrics[0]).toMatchObject({
+        Namespace: NAMESPACE,
+        Dimensions: [['service', 'operation']],
+      });
+      expect(lines[0]).toMatchObject({
+        operation: 'sync',
+        SyncIdsAdded: report.added,
+        SyncIdsRemoved: report.removed,
+        SyncIdsInvalid: report.invalidIds,
+      });
+      expect(report.added).toBeGreaterThan(0);
+      const [file] = report.files as Array<{ userCount: number; validLineCount: number }>;
+      expect(lines[0]!.SyncMatchRate).toBeCloseTo((100 * file!.userCount) / file!.validLineCount);
+      const all = written.join('');
+      for (const secret of ['proj4712', 'segm4712', report.runId, runtime.tencent!.accessToken]) {
+        expect(all).not.toContain(secret);
+      }
+    } finally {
+      await runtime.close();
+    }
+  });
 
   it('writes added, removed, invalid ids and the match rate of a sync', () => {
     recordSync(sink(), { added: 900, removed: 50, invalid: 7, userCount: 720, validLineCount: 900 });

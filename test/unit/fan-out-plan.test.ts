@@ -46,6 +46,35 @@ describe('planFanOut', () => {
     expect(plan.jobs[2]!.stateMachineArn).toBeUndefined();
   });
 
+  it('plans a sync job as a sync run named like the child, its storage from the settings; refuses one without', () => {
+    const arns = { ...ARNS, sync: 'arn:aws:states:us-east-1:000000000000:stateMachine:audience-sync' };
+    const sync = {
+      kind: 'sync',
+      id: 'nightly',
+      request: {
+        projectUid: 'p0000001',
+        segmentationId: 's0000001',
+        tencent: { accountId: 10001, userIdType: 'HASH_MOBILE_PHONE', idColumn: 'phone' },
+      },
+    };
+    const settings = { syncStorage: { bucket: 'exports-bucket', prefix: 'audiences' } };
+    const [planned] = planFanOut({ stateMachineArns: arns, settings }, { scheduledTime: AT, jobs: [sync] }, AT).jobs;
+    expect(planned!.stateMachineArn).toBe(arns.sync);
+    expect(planned!.input).toMatchObject({
+      sync: {
+        runId: planned!.name,
+        storage: settings.syncStorage,
+        syncId: 'p0000001-s0000001-10001-HASH_MOBILE_PHONE',
+      },
+      export: { request: { exportId: `${planned!.name}-export`, parameters: ['phone'] } },
+    });
+    const bad = { ...sync, request: { ...sync.request, tencent: { accountId: 10001 } } };
+    const plan = planFanOut({ stateMachineArns: arns }, { scheduledTime: AT, jobs: [bad, sync] }, AT);
+    expect(plan.jobs.map((job) => job.rejected?.error)).toEqual(['BadRequest', 'ConfigError']);
+    expect(plan.jobs[0]!.rejected!.cause).toMatch(/^jobs\[0\]: .*userIdType/);
+    expect(plan.jobs[1]!.rejected!.cause).toContain('EXPORT_BUCKET');
+  });
+
   it('refuses a malformed list as a whole, naming the field', () => {
     expect(() => planFanOut({ stateMachineArns: ARNS }, { jobs: [] }, AT)).toThrow(/jobs.*at least one job/);
     expect(() => planFanOut({ stateMachineArns: ARNS }, { scheduledTime: 'soon', jobs: [job('a')] }, AT)).toThrow(
@@ -91,5 +120,11 @@ describe('summarizeFanOut', () => {
     expect(summary).toMatchObject({ total: 2, succeeded: 1, failed: 0 });
     expect(summary.jobs.map((j) => j.status)).toEqual(['ALREADY_STARTED', 'SUCCEEDED']);
     expect(summary.jobs[1]!.counts).toEqual({ rows: 5, bytes: 50, files: 1 });
+  });
+
+  it('counts a sync from its report: rows, added, removed, invalid ids and files, never an id', () => {
+    const report = { rows: 9, added: 4, removed: 2, invalidIds: 1, files: [{ key: 'k1' }, { key: 'k2' }], syncId: 'x' };
+    const job = { ...base, kind: 'sync', result: { status: 'SUCCEEDED', output: report } };
+    expect(summarizeJob(job).counts).toEqual({ rows: 9, added: 4, removed: 2, invalidIds: 1, files: 2 });
   });
 });

@@ -78,7 +78,7 @@ describe('template with every option on', () => {
       JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['audience-api'] },
     });
     const routes = resourcesOfType(deployed, 'AWS::ApiGatewayV2::Route');
-    expect(routes).toHaveLength(6);
+    expect(routes).toHaveLength(7);
     for (const [, route] of routes) {
       expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: id } });
     }

@@ -120,9 +120,10 @@ describe('fan-out state machine', () => {
     expect(map.MaxConcurrency).toBeLessThanOrEqual(10);
   });
 
-  it('may invoke its two Lambdas and start and follow export executions, nothing else', () => {
+  it('may invoke its two Lambdas and start and follow export and sync executions, nothing else', () => {
     const held = privileges(deployed, 'FanOutStateMachineRole');
     const executions = `arn:{AWS::Partition}:states:{AWS::Region}:{AWS::AccountId}:execution:${PREFIX}-segment-export:*`;
+    const syncs = `arn:{AWS::Partition}:states:{AWS::Region}:{AWS::AccountId}:execution:${PREFIX}-audience-sync:*`;
     expect(held.filter((p) => !p.endsWith(' @ *'))).toEqual(
       [
         'events:DescribeRule @ arn:{AWS::Partition}:events:{AWS::Region}:{AWS::AccountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule',
@@ -133,17 +134,25 @@ describe('fan-out state machine', () => {
         'lambda:InvokeFunction @ {SummarizeFanOutLambdaFunction.Arn}',
         'lambda:InvokeFunction @ {SummarizeFanOutLambdaFunction.Arn}:*',
         `states:DescribeExecution @ ${executions}`,
+        `states:DescribeExecution @ ${syncs}`,
+        'states:StartExecution @ {AudienceSyncStateMachine}',
         'states:StartExecution @ {SegmentExportStateMachine}',
         `states:StopExecution @ ${executions}`,
+        `states:StopExecution @ ${syncs}`,
       ].sort(),
     );
     for (const p of held.filter((p) => p.endsWith(' @ *')))
       expect(WILDCARD_RESOURCE_EXCEPTIONS).toHaveProperty([p.split(' @ ')[0]!]);
   });
 
-  it('tells planFanOut the export machine', () => {
+  it('tells planFanOut the export and sync machines and where sync runs keep their state', () => {
     const variables = props(deployed.Resources.PlanFanOutLambdaFunction).Environment.Variables;
-    expect(variables.EXPORT_STATE_MACHINE_ARN).toEqual({ Ref: 'SegmentExportStateMachine' });
+    expect(variables).toMatchObject({
+      EXPORT_STATE_MACHINE_ARN: { Ref: 'SegmentExportStateMachine' },
+      SYNC_STATE_MACHINE_ARN: { Ref: 'AudienceSyncStateMachine' },
+      EXPORT_BUCKET: { Ref: 'ExportBucket' },
+      SYNC_PREFIX: 'syncs',
+    });
   });
 });
 

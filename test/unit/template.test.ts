@@ -40,6 +40,11 @@ const SYNC_PRIVILEGES: Record<string, string[]> = {
     `states:DescribeExecution @ ${SYNC_EXECUTIONS}`,
   ),
   GetSyncIamRoleLambdaExecution: own('getSync', `states:DescribeExecution @ ${SYNC_EXECUTIONS}`),
+  ListSyncsIamRoleLambdaExecution: own(
+    'listSyncs',
+    'states:ListExecutions @ {AudienceSyncStateMachine}',
+    `states:DescribeExecution @ ${SYNC_EXECUTIONS}`,
+  ),
   BuildAudienceFilesIamRoleLambdaExecution: own(
     'buildAudienceFiles',
     's3:GetObject @ {ExportBucket.Arn}/exports/*',
@@ -280,6 +285,7 @@ describe('security rules hold for the default stage', () => {
       ['GET /audience-files', 'AWS_IAM'],
       ['GET /exports', 'AWS_IAM'],
       ['GET /exports/{exportId}', 'AWS_IAM'],
+      ['GET /syncs', 'AWS_IAM'],
       ['GET /syncs/{runId}', 'AWS_IAM'],
       ['POST /exports', 'AWS_IAM'],
       ['POST /syncs', 'AWS_IAM'],
