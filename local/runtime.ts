@@ -186,10 +186,13 @@ async function startTasks(
       ...syncTaskHandlers({ config, s3, logger, hooks: options.sync, sfn: clients.sfn }),
       ...fanOutTaskHandlers({ config, logger, children: { export: exportArn, sync: syncArn } }),
     },
-    onExecutionEnd: exportsOnly(
-      exportArn,
-      cleanUpOnExecutionEnd({ sfnClient: clients.sfn, cleanUp: cleanUpExport, tracker, logger }),
-    ),
+    onExecutionEnd: cleanUpOnExecutionEnd({
+      sfnClient: clients.sfn,
+      cleanUp: cleanUpExport,
+      tracker,
+      logger,
+      stateMachineArn: exportArn,
+    }),
     taskTimeoutOverrides: options.taskTimeoutOverrides,
     ...(fast === undefined
       ? {}
@@ -198,14 +201,6 @@ async function startTasks(
           retryIntervalOverrides: Object.fromEntries(RETRYING_STATES.map((state) => [state, fast])),
         }),
   });
-}
-
-/** As the deployed rule, which matches the export state machine only, passes its executions alone. */
-function exportsOnly(exportArn: string, onEnd: (execution: { executionArn: string; status: string }) => void) {
-  const prefix = `${exportArn.replace(':stateMachine:', ':execution:')}:`;
-  return (execution: { executionArn: string; status: string }) => {
-    if (execution.executionArn.startsWith(prefix)) onEnd(execution);
-  };
 }
 
 function lazy(build: () => TaskHandler): TaskHandler {
