@@ -35,6 +35,10 @@ const schema = z
       .transform((value) => (value ?? 'exports').replace(/^\/+|\/+$/g, ''))
       .superRefine(refusedWhen(keyPrefixProblem)),
     STATE_MACHINE_ARN: optionalString.pipe(z.string().startsWith('arn:', 'must be a state machine ARN').optional()),
+    /** The fan-out's export children (lib/fan-out/kinds.ts); its sync children are SYNC_STATE_MACHINE_ARN's. */
+    EXPORT_STATE_MACHINE_ARN: optionalString.pipe(
+      z.string().startsWith('arn:', 'must be a state machine ARN').optional(),
+    ),
     S3_ENDPOINT: optionalUrl,
     SFN_ENDPOINT: optionalUrl,
     /** The HTTP API's own base URL for Location/statusUrl (`serve` sets its address); never taken from a request. */
@@ -43,6 +47,13 @@ const schema = z
     POLL_MAX_SECONDS: positiveInt(60, 86_400),
     POLL_MAX_ATTEMPTS: positiveInt(120, 10_000),
     HTTP_TIMEOUT_MS: positiveInt(15_000, 900_000),
+    /** `s3`: GrowingIO's 2 requests/s shared by every container through slot objects in GROWINGIO_BUDGET_BUCKET. */
+    GROWINGIO_SHARED_BUDGET: optionalString.pipe(z.enum(['off', 's3'], { error: 'must be off or s3' }).default('off')),
+    GROWINGIO_BUDGET_BUCKET: optionalString.pipe(
+      z.string().regex(S3_BUCKET_NAME, 'must be a valid S3 bucket name').optional(),
+    ),
+    /** One GrowingIO request per slot of this many ms, for the whole stack (550: 2/s with 10% to spare). */
+    GROWINGIO_BUDGET_SLOT_MS: positiveInt(550, 60_000),
     TENCENT_BASE_URL: optionalUrl.transform((value) => value ?? 'https://api.e.qq.com'),
     TENCENT_ACCESS_TOKEN: optionalString,
     TENCENT_ACCESS_TOKEN_PARAMETER: optionalString,
@@ -95,9 +106,24 @@ const schema = z
     SYNC_IDS_IN_MEMORY: positiveInt(1_000_000, 50_000_000),
     /** Set by Lambda itself; locally defaults to us-east-1 for the SDK clients. */
     AWS_REGION: optionalString.transform((value) => value ?? 'us-east-1'),
+    /** CloudWatch EMF metrics (functions/middleware/metrics.ts): off unless a namespace is set (the stack sets it). */
+    METRICS_NAMESPACE: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._/#:-]{1,255}$/, 'must be 1-255 characters of A-Z a-z 0-9 . _ / # : -')
+        .optional(),
+    ),
+    METRICS_SERVICE: optionalString.transform((value) => value ?? 'audience-pipeline'),
     LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   })
   .superRefine((env, ctx) => {
+    if (env.GROWINGIO_SHARED_BUDGET === 's3' && !env.GROWINGIO_BUDGET_BUCKET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GROWINGIO_BUDGET_BUCKET'],
+        message: 'is required when GROWINGIO_SHARED_BUDGET is s3',
+      });
+    }
     if (env.POLL_MAX_SECONDS < env.POLL_INITIAL_SECONDS) {
       ctx.addIssue({
         code: 'custom',

@@ -55,17 +55,21 @@ export function createTaskTracker(): TaskTracker {
 }
 
 /**
- * The local stand-in for the EventBridge rule on ABORTED/TIMED_OUT executions: once the execution's tasks have
- * ended, cleanUpExport gets the same event shape AWS would send.
+ * The local stand-in for the EventBridge rule on ABORTED/TIMED_OUT executions of the export state machine: once the
+ * execution's tasks have ended, cleanUpExport gets the same event shape AWS would send.
  */
 export function cleanUpOnExecutionEnd(deps: {
   sfnClient: () => SFNClient;
   cleanUp: TaskHandler;
   tracker: TaskTracker;
   logger: Logger;
+  /** The export state machine: as the deployed rule, executions of the other hosted machines are left alone. */
+  stateMachineArn: string;
 }) {
+  const executions = `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
   return ({ executionArn, status }: { executionArn: string; status: string }) => {
     if (status !== 'ABORTED' && status !== 'TIMED_OUT') return;
+    if (!executionArn.startsWith(executions)) return;
     deps.tracker.track(
       (async () => {
         const described = await deps.sfnClient().send(new DescribeExecutionCommand({ executionArn }));

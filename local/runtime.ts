@@ -8,6 +8,8 @@ import { type CopyExportDeps, createCopyExport } from '../functions/handlers/cop
 import { createGetExport } from '../functions/handlers/get-export.ts';
 import { createGetSync } from '../functions/handlers/get-sync.ts';
 import { createListAudienceFiles } from '../functions/handlers/list-audience-files.ts';
+import { createListExports } from '../functions/handlers/list-exports.ts';
+import { createListSyncs } from '../functions/handlers/list-syncs.ts';
 import { createPublishExport } from '../functions/handlers/publish-export.ts';
 import { createRequestExport, type RequestExportDeps } from '../functions/handlers/request-export.ts';
 import { createStartExport } from '../functions/handlers/start-export.ts';
@@ -17,7 +19,7 @@ import { type Config, configSecrets, type Env, parseConfig, realServices } from 
 import { createLogger, type Logger } from '../lib/log.ts';
 import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from './aws/s3.ts';
 import { type LocalSfn, localStateMachineArn, startLocalSfn } from './aws/sfn-service.ts';
-import { loadDefinition, SYNC_ASL_PATH, type TaskHandler } from './aws/state-machine.ts';
+import { FAN_OUT_ASL_PATH, loadDefinition, SYNC_ASL_PATH, type TaskHandler } from './aws/state-machine.ts';
 import {
   type GrowingIoEmulator,
   type GrowingIoEmulatorOptions,
@@ -31,11 +33,15 @@ import {
   sweepDeadRuns,
   type TaskTracker,
 } from './export-guard.ts';
+import { fanOutTaskHandlers } from './fan-out.ts';
 import { type SyncHooks, syncTaskHandlers } from './sync-tasks.ts';
 
 export const LOCAL_BUCKET = 'audience-exports';
 const EXPORT_MACHINE = 'segment-export';
 const SYNC_MACHINE = 'audience-sync';
+const FAN_OUT_MACHINE = 'fan-out';
+/** Slot objects of the shared GrowingIO budget (GROWINGIO_SHARED_BUDGET=s3), apart from the exports. */
+export const LOCAL_BUDGET_BUCKET = 'audience-budget';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface LocalRuntimeOptions {
@@ -68,12 +74,16 @@ export interface LocalRuntime {
   s3Client: S3Client;
   sfn: LocalSfn;
   sfnClient: SFNClient;
+  /** The fan-out state machine (jobs lists), hosted by `sfn` beside the export and sync machines. */
+  fanOutArn: string;
   handlers: {
     startExport: ReturnType<typeof createStartExport>;
     getExport: ReturnType<typeof createGetExport>;
     listAudienceFiles: ReturnType<typeof createListAudienceFiles>;
     startSync: ReturnType<typeof createStartSync>;
     getSync: ReturnType<typeof createGetSync>;
+    listExports: ReturnType<typeof createListExports>;
+    listSyncs: ReturnType<typeof createListSyncs>;
   };
   /** Resolves once no task handler and no cleanup is running (a stopped execution's tasks may outlive it). */
   settle(): Promise<void>;
@@ -121,10 +131,14 @@ async function startStandIns(options: LocalRuntimeOptions, closers: Closers): Pr
   }
   if (!real.s3) {
     if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-    const s3 = await startLocalS3({ directory: options.dataDir, buckets: [LOCAL_BUCKET] });
+    const s3 = await startLocalS3({ directory: options.dataDir, buckets: [LOCAL_BUCKET, LOCAL_BUDGET_BUCKET] });
     closers.push(() => s3.close());
     out.s3 = s3;
-    Object.assign(out.overrides, { S3_ENDPOINT: s3.endpoint, EXPORT_BUCKET: LOCAL_BUCKET });
+    Object.assign(out.overrides, {
+      S3_ENDPOINT: s3.endpoint,
+      EXPORT_BUCKET: LOCAL_BUCKET,
+      GROWINGIO_BUDGET_BUCKET: LOCAL_BUDGET_BUCKET,
+    });
   }
   if (!real.tencent && options.tencent !== false) {
     const tencent = await startTencentEmulator(options.tencent || undefined);
@@ -152,6 +166,7 @@ async function startTasks(
   const sfnDeps = () => ({ config, s3, logger, sfn: clients.sfn() });
   const region = config.AWS_REGION;
   const exportArn = localStateMachineArn(EXPORT_MACHINE, region);
+  const syncArn = localStateMachineArn(SYNC_MACHINE, region);
   return await startLocalSfn({
     region,
     directory: options.sfnDir,
@@ -159,17 +174,25 @@ async function startTasks(
     machines: [
       { name: EXPORT_MACHINE, definition: loadDefinition() },
       { name: SYNC_MACHINE, definition: loadDefinition(SYNC_ASL_PATH, { SegmentExportStateMachine: exportArn }) },
+      { name: FAN_OUT_MACHINE, definition: loadDefinition(FAN_OUT_ASL_PATH) },
     ],
     handlers: {
-      requestExport: tracker.wrap(createRequestExport({ config, logger, onPoll: options.onPoll })),
+      requestExport: tracker.wrap(createRequestExport({ config, logger, onPoll: options.onPoll, s3 })),
       copyExport: tracker.wrap(
         lazy(() => createCopyExport({ ...sfnDeps(), onProgress: options.onCopyProgress, signal: tracker.signal })),
       ),
       publishExport: tracker.wrap(lazy(() => createPublishExport(sfnDeps()))),
       cleanUpExport,
       ...syncTaskHandlers({ config, s3, logger, hooks: options.sync, sfn: clients.sfn }),
+      ...fanOutTaskHandlers({ config, logger, children: { export: exportArn, sync: syncArn } }),
     },
-    onExecutionEnd: cleanUpOnExecutionEnd({ sfnClient: clients.sfn, cleanUp: cleanUpExport, tracker, logger }),
+    onExecutionEnd: cleanUpOnExecutionEnd({
+      sfnClient: clients.sfn,
+      cleanUp: cleanUpExport,
+      tracker,
+      logger,
+      stateMachineArn: exportArn,
+    }),
     taskTimeoutOverrides: options.taskTimeoutOverrides,
     ...(fast === undefined
       ? {}
@@ -197,6 +220,9 @@ const RETRYING_STATES = [
   'Ensure Audience',
   'Upload File',
   'Check Processing',
+  'Plan Jobs',
+  'Run Job',
+  'Summarize',
 ];
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -221,6 +247,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       listAudienceFiles: createListAudienceFiles({ config, logger, s3: s3Client }),
       startSync: createStartSync({ config, sfn: sfnClient, logger }),
       getSync: createGetSync({ config, sfn: sfnClient, logger }),
+      listExports: createListExports({ config, sfn: sfnClient, logger }),
+      listSyncs: createListSyncs({ config, sfn: sfnClient, logger }),
     };
     const client = sfnClient;
     const stopExports = async (cause: string) => {
@@ -240,6 +268,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       s3Client,
       sfn,
       sfnClient,
+      fanOutArn: sfn.stateMachineArns[FAN_OUT_MACHINE]!,
       handlers,
       settle: () => tracker.settle(),
       stopExports,

@@ -16,13 +16,17 @@ const failures: string[] = [];
 const functions = [
   'startExport',
   'getExport',
+  'listExports',
   'requestExport',
   'copyExport',
   'publishExport',
   'cleanUpExport',
+  'planFanOut',
+  'summarizeFanOut',
   'listAudienceFiles',
   'startSync',
   'getSync',
+  'listSyncs',
   'buildAudienceFiles',
   'ensureAudience',
   'uploadAudienceFile',
@@ -79,7 +83,12 @@ try {
   rmSync(unpacked, { recursive: true, force: true });
 }
 const types = Object.values(template.Resources).map((resource) => resource.Type);
-for (const type of ['AWS::StepFunctions::StateMachine', 'AWS::S3::Bucket', 'AWS::ApiGatewayV2::Api']) {
+for (const type of [
+  'AWS::StepFunctions::StateMachine',
+  'AWS::S3::Bucket',
+  'AWS::ApiGatewayV2::Api',
+  'AWS::Scheduler::Schedule',
+]) {
   if (!types.includes(type)) failures.push(`template has no ${type}`);
 }
 const lambdas = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');

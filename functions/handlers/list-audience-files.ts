@@ -6,6 +6,7 @@ import { createS3Client } from '../../lib/aws.ts';
 import { type Config, getConfig } from '../../lib/config.ts';
 import type { Clock, Fetch } from '../../lib/http.ts';
 import type { Logger } from '../../lib/log.ts';
+import { type MetricsSink, recordListing } from '../../lib/metrics.ts';
 import { s3ObjectStore } from '../../lib/s3-objects.ts';
 import { createTencentClient } from '../../lib/tencent/client.ts';
 import { type ListingQuery, listAudienceFiles } from '../../lib/tencent/listing.ts';
@@ -14,6 +15,7 @@ import { createSnapshotKeeper, type SnapshotKeeper } from '../../lib/tencent/sna
 import { deadline, type HttpEvent, type HttpResult, httpErrors, jsonResponse, queryOf } from '../middleware/http.ts';
 import { asHandler } from '../middleware/lazy.ts';
 import { functionLogger } from '../middleware/logger.ts';
+import { functionMetrics, throttleMetrics } from '../middleware/metrics.ts';
 import { type TencentCredentials, tencentCredentials } from '../middleware/tencent-token.ts';
 
 export interface ListAudienceFilesDeps {
@@ -27,6 +29,8 @@ export interface ListAudienceFilesDeps {
   ssmClientOptions?: Record<string, unknown>;
   /** S3 client for paging snapshots (default: one for S3_ENDPOINT / the region) when EXPORT_BUCKET is set. */
   s3?: S3Client;
+  /** Where ListingUpstreamCalls / ListingScanPages / UpstreamThrottles go; default EMF when METRICS_NAMESPACE is set. */
+  metrics?: MetricsSink;
 }
 
 type ListingContext = Context & { tencent: TencentCredentials; listingQuery: ListingQuery };
@@ -37,6 +41,7 @@ const ANSWER_MARGIN_MS = 1_000;
 export function createListAudienceFiles(deps: ListAudienceFilesDeps = {}) {
   const config = deps.config ?? getConfig();
   const logger = deps.logger ?? functionLogger(config, 'listAudienceFiles');
+  const metrics = deps.metrics ?? functionMetrics(config);
   const limits = { maxScanPages: config.TENCENT_MAX_SCAN_PAGES, concurrency: config.TENCENT_SCAN_CONCURRENCY };
   const snapshots = snapshotKeeper(config, deps);
 
@@ -59,6 +64,7 @@ export function createListAudienceFiles(deps: ListAudienceFilesDeps = {}) {
         : { dailyRetryAfterSeconds: config.TENCENT_DAILY_RETRY_AFTER_SECONDS }),
     });
     const { listing, stats } = await listAudienceFiles(client, query, limits, options?.signal, { snapshots, logger });
+    recordListing(metrics, stats);
     const { accountId, filtering } = query;
     const [returned, totalNumber] = [listing.list.length, listing.page_info.total_number];
     logger.info('audience files listed', { accountId, conditions: filtering.length, returned, totalNumber, ...stats });
@@ -72,7 +78,7 @@ export function createListAudienceFiles(deps: ListAudienceFilesDeps = {}) {
   };
   const credentials = tencentCredentials<HttpEvent, HttpResult>(config, logger, deps);
   const handler = middy<HttpEvent, HttpResult, Error, ListingContext>(core, deadline(deps.timeoutEarlyInMillis));
-  return asHandler(handler.use(validate).use(credentials).use(httpErrors(logger)));
+  return asHandler(handler.use(validate).use(credentials).use(httpErrors(logger)).use(throttleMetrics(metrics)));
 }
 
 /** Snapshots in the export bucket under TENCENT_SNAPSHOT_PREFIX; none without EXPORT_BUCKET. */

@@ -3,8 +3,9 @@
 import type { DeltaProgress } from '../../lib/audience/delta.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import { pollPolicyOf } from '../../lib/export/poll.ts';
+import { type MetricsSink, recordSync } from '../../lib/metrics.ts';
 import { buildAudienceFiles } from '../../lib/sync/build.ts';
-import { cleanUpRun, finishSync } from '../../lib/sync/finish.ts';
+import { cleanUpRun, finishSync, syncMetricCounts } from '../../lib/sync/finish.ts';
 import {
   buildInput,
   checkInput,
@@ -14,6 +15,7 @@ import {
   uploadInput,
 } from '../../lib/sync/task-input.ts';
 import { checkProcessing, ensureAudience, type ProcessingState, uploadFile } from '../../lib/sync/tencent.ts';
+import { functionMetrics } from '../middleware/metrics.ts';
 import { type SyncTaskDeps, syncTask } from '../middleware/sync-task.ts';
 
 export interface BuildAudienceFilesDeps extends SyncTaskDeps {
@@ -68,7 +70,13 @@ export function createCheckAudienceFiles(deps: CheckAudienceFilesDeps = {}) {
   });
 }
 
-export function createFinishSync(deps: SyncTaskDeps = {}) {
+export interface FinishSyncDeps extends SyncTaskDeps {
+  /** Where SyncIdsAdded/Removed/Invalid and SyncMatchRate go; default EMF when METRICS_NAMESPACE is set. */
+  metrics?: MetricsSink;
+}
+
+export function createFinishSync(deps: FinishSyncDeps = {}) {
+  let metrics = deps.metrics;
   return syncTask('finishSync', finishInput, deps, {}, async (input, tools) => {
     const finish = {
       sync: input.sync,
@@ -76,7 +84,10 @@ export function createFinishSync(deps: SyncTaskDeps = {}) {
       audienceId: input.audience.audienceId,
       processed: input.processing.files,
     };
-    return await finishSync({ s3: tools.s3, signal: tools.signal, logger: tools.logger }, finish);
+    const report = await finishSync({ s3: tools.s3, signal: tools.signal, logger: tools.logger }, finish);
+    metrics ??= functionMetrics(tools.config);
+    if (!report.dryRun) recordSync(metrics, syncMetricCounts(report));
+    return report;
   });
 }
 

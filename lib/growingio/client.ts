@@ -9,7 +9,7 @@ import {
 import { type Clock, type Fetch, fetchWithRetry, parseRetryAfter, type RetryOptions, systemClock } from '../http.ts';
 import { type Logger, redactText, silentLogger } from '../log.ts';
 import { throwIfAborted } from '../retry.ts';
-import { sharedRateLimiter } from './rate-limit.ts';
+import { type RateLimiter, sharedRateLimiter } from './rate-limit.ts';
 import { parseSegmentExportRequest } from './request.ts';
 import {
   EXPORT_STATUSES,
@@ -29,6 +29,11 @@ export interface GrowingIoClientOptions {
   retry?: RetryOptions;
   /** Client-side budget per token; GrowingIO documents about 2 requests/s. */
   requestsPerSecond?: number;
+  /**
+   * A budget shared beyond this container (lib/budget/shared-budget.ts), taken after the in-container limiter
+   * for every attempt; none by default.
+   */
+  limiter?: RateLimiter;
   /** Stops every call, rate-limit wait and retry wait (the Lambda deadline) with OperationAborted. */
   signal?: AbortSignal;
 }
@@ -172,6 +177,7 @@ export function createGrowingIoClient(options: GrowingIoClientOptions): GrowingI
   // Every attempt, retries included, takes a slot: a retry burst must not break the upstream rate limit.
   const limitedFetch = (async (url: string | URL | Request, init?: RequestInit) => {
     await limiter.acquire(init?.signal ?? undefined);
+    await options.limiter?.acquire(init?.signal ?? undefined);
     return baseFetch(url, init);
   }) as Fetch;
   const { signal } = options;

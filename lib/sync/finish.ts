@@ -39,6 +39,34 @@ export interface SyncReport {
   snapshot: { key: string; ids: number; committed: boolean };
 }
 
+/** A run's counts for summaries and history: never an identifier. */
+export function syncCounts(report: Partial<SyncReport> | undefined) {
+  return {
+    rows: report?.rows ?? 0,
+    added: report?.added ?? 0,
+    removed: report?.removed ?? 0,
+    invalidIds: report?.invalidIds ?? 0,
+    files: Array.isArray(report?.files) ? report.files.length : 0,
+  };
+}
+
+/**
+ * The metrics of a finished run: ids added/removed/invalid, and for the match rate the audience's `user_count` after
+ * the last processed file that reports one and the `valid_line_count` summed over the APPEND files.
+ */
+export function syncMetricCounts(report: SyncReport) {
+  const appended = report.files.filter((file) => file.operationType === 'APPEND');
+  const valid = appended.filter((file) => file.validLineCount !== undefined);
+  const userCount = report.files.findLast((file) => file.userCount !== undefined)?.userCount;
+  return {
+    added: report.added,
+    removed: report.removed,
+    invalid: report.invalidIds,
+    ...(userCount === undefined ? {} : { userCount }),
+    ...(valid.length === 0 ? {} : { validLineCount: valid.reduce((sum, file) => sum + (file.validLineCount ?? 0), 0) }),
+  };
+}
+
 export interface FinishInput {
   sync: SyncRunState;
   build: BuildResult;

@@ -50,6 +50,7 @@ type FrontOptions = Parameters<typeof startS3Front>[0];
 async function handle(store: MultipartStore, options: FrontOptions, req: IncomingMessage, res: ServerResponse) {
   const target = parseTarget(req);
   const operation = target && multipartOperation(req.method, target);
+  if (target && !operation && isCreateOnlyPut(req, target)) return createOnly(options, target, req, res);
   if (!target || !operation) return forward(options, req, res);
   if (!(await store.bucketExists(target.bucket))) {
     req.resume();
@@ -106,6 +107,53 @@ async function listUploads(store: MultipartStore, target: S3Target, res: ServerR
 
 function invalidArgument(res: ServerResponse, what: string): void {
   sendS3Error(res, 400, 'InvalidArgument', `${what} must be a whole number`);
+}
+
+/** PutObject with `If-None-Match: *` (S3 conditional writes), which s3rver ignores: the front answers it. */
+function isCreateOnlyPut(req: IncomingMessage, target: S3Target): boolean {
+  return req.method === 'PUT' && target.key !== '' && req.headers['if-none-match'] === '*';
+}
+
+// One conditional write per key at a time: the existence check and the write are one step for other writers.
+const keyLocks = new Map<string, Promise<void>>();
+
+async function createOnly(options: FrontOptions, target: S3Target, req: IncomingMessage, res: ServerResponse) {
+  const lockKey = `${target.bucket}/${target.key}`;
+  const previous = keyLocks.get(lockKey) ?? Promise.resolve();
+  const mine = previous.then(async () => {
+    if (await objectExists(options, new URL(req.url ?? '/', 'http://s3.local').pathname)) {
+      req.resume();
+      return sendS3Error(
+        res,
+        412,
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+      );
+    }
+    await new Promise<void>((resolve) => {
+      res.on('close', resolve);
+      forward(options, req, res);
+    });
+  });
+  const settled = mine.catch(() => {});
+  keyLocks.set(lockKey, settled);
+  await mine.finally(() => {
+    if (keyLocks.get(lockKey) === settled) keyLocks.delete(lockKey);
+  });
+}
+
+function objectExists(options: FrontOptions, path: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const head = request(
+      { host: '127.0.0.1', port: options.backendPort, method: 'HEAD', path, agent: options.agent },
+      (answer) => {
+        answer.resume();
+        resolve(answer.statusCode === 200);
+      },
+    );
+    head.on('error', reject);
+    head.end();
+  });
 }
 
 function forward(options: FrontOptions, req: IncomingMessage, res: ServerResponse): void {

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 
 export const ASL_PATH = new URL('../../statemachines/segment-export.asl.yml', import.meta.url);
 export const SYNC_ASL_PATH = new URL('../../statemachines/audience-sync.asl.yml', import.meta.url);
+export const FAN_OUT_ASL_PATH = new URL('../../statemachines/fan-out.asl.yml', import.meta.url);
 export const LOCAL_ACCOUNT = '000000000000';
 
 export type TaskHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -65,7 +66,10 @@ interface TaskState {
 
 type States = StateMachineDefinition['States'];
 
-/** Task state name ⇒ its function and timeout, Map iterations (ItemProcessor / Iterator) included. */
+/**
+ * Task state name ⇒ its function and timeout, Map iterations (ItemProcessor / Iterator) and Parallel branches
+ * included; a service integration (e.g. `arn:aws:states:::states:startExecution.sync:2`) keeps its whole ARN.
+ */
 export function taskStates(states: States): Record<string, TaskState> {
   const out: Record<string, TaskState> = {};
   for (const [name, state] of Object.entries(states)) {
@@ -73,9 +77,11 @@ export function taskStates(states: States): Record<string, TaskState> {
     if (state.Type === 'Task' && typeof resource === 'string') {
       out[name] = { function: resource.split(':function:')[1] ?? resource, timeoutMs: (seconds ?? 60) * 1000 };
     }
-    const inner = state as { ItemProcessor?: { States: States }; Iterator?: { States: States } };
-    const nested = inner.ItemProcessor ?? inner.Iterator;
-    if (nested) Object.assign(out, taskStates(nested.States));
+    const inner = state as { ItemProcessor?: { States: States }; Iterator?: { States: States }; Branches?: unknown };
+    const branches = Array.isArray(inner.Branches) ? (inner.Branches as Array<{ States: States }>) : [];
+    for (const nested of [inner.ItemProcessor ?? inner.Iterator, ...branches]) {
+      if (nested) Object.assign(out, taskStates(nested.States));
+    }
   }
   return out;
 }

@@ -31,6 +31,12 @@ const OPTIONS = {
   'open-app-id': { type: 'string' },
   full: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  status: { type: 'string' },
+  limit: { type: 'string' },
+  next: { type: 'string' },
+  'scheduled-time': { type: 'string' },
+  jobs: { type: 'string' },
+  syncs: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -55,6 +61,8 @@ const ALLOWED: Record<string, string[]> = {
     'demo',
     'json',
   ],
+  'run-jobs': ['jobs', 'scheduled-time', 'json'],
+  history: ['project-uid', 'segmentation-id', 'syncs', 'sync-id', 'status', 'scheduled-time', 'limit', 'next', 'json'],
 };
 
 type Options = typeof OPTIONS;

@@ -9,12 +9,14 @@ export const DUMMY_AWS_ENV = 'AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=loca
 
 /** The HTTP API's routes, served by the runtime's real handlers. */
 export function apiRoutes(runtime: LocalRuntime): Route[] {
-  const { startExport, getExport, listAudienceFiles, startSync, getSync } = runtime.handlers;
+  const { startExport, getExport, listAudienceFiles, listExports, startSync, getSync, listSyncs } = runtime.handlers;
   return [
     { method: 'POST', path: '/exports', functionName: 'startExport', handler: startExport },
+    { method: 'GET', path: '/exports', functionName: 'listExports', handler: listExports },
     { method: 'GET', path: '/exports/{exportId}', functionName: 'getExport', handler: getExport },
     { method: 'GET', path: '/audience-files', functionName: 'listAudienceFiles', handler: listAudienceFiles },
     { method: 'POST', path: '/syncs', functionName: 'startSync', handler: startSync },
+    { method: 'GET', path: '/syncs', functionName: 'listSyncs', handler: listSyncs },
     { method: 'GET', path: '/syncs/{runId}', functionName: 'getSync', handler: getSync },
   ];
 }
@@ -40,12 +42,14 @@ export function serveLines(runtime: LocalRuntime, apiUrl: string, dirs: { s3: st
   const aws = `--endpoint-url`;
   return [
     `audience-pipeline API on ${apiUrl}`,
-    '  POST /exports   GET /exports/{exportId}   GET /audience-files   POST /syncs   GET /syncs/{runId}',
+    '  POST /exports   GET /exports   GET /exports/{exportId}   GET /audience-files   POST /syncs   GET /syncs   GET /syncs/{runId}',
     `  export API_BASE_URL=${config.API_BASE_URL ?? apiUrl}`,
     `Step Functions      ${sfn.endpoint} (state machine ${sfn.stateMachineArn}; executions kept in ${dirs.sfn})`,
     `  export SFN_ENDPOINT=${sfn.endpoint} STATE_MACHINE_ARN=${sfn.stateMachineArn} AWS_REGION=${region} ${DUMMY_AWS_ENV}`,
     `  audience sync state machine ${config.SYNC_STATE_MACHINE_ARN} (export SYNC_STATE_MACHINE_ARN=${config.SYNC_STATE_MACHINE_ARN})`,
     `  aws stepfunctions list-executions ${aws} ${sfn.endpoint} --state-machine-arn ${sfn.stateMachineArn}`,
+    `  fan-out state machine ${runtime.fanOutArn}: start it with {"scheduledTime","jobs"}`,
+    `  aws stepfunctions start-execution ${aws} ${sfn.endpoint} --state-machine-arn ${runtime.fanOutArn} --input file://jobs.json`,
     ...(s3
       ? [
           `S3 (embedded)       ${s3.endpoint} (bucket ${config.EXPORT_BUCKET}; data in ${dirs.s3})`,

@@ -4,7 +4,9 @@ import { environment, parseConfig } from '../../lib/config.ts';
 import { AppError, ConfigError } from '../../lib/errors.ts';
 import { redactText } from '../../lib/log.ts';
 import { parseCommandLine, UsageError } from './args.ts';
-import { runAudienceFiles, runEmulate, runExport, runServe } from './commands.ts';
+import { DATA_DIR, runAudienceFiles, runEmulate, runExport, runServe, SFN_DIR } from './commands.ts';
+import { runHistory } from './history.ts';
+import { runJobs } from './jobs.ts';
 import { runSync } from './sync.ts';
 
 export const USAGE = `Usage:
@@ -19,6 +21,11 @@ export const USAGE = `Usage:
   audience-pipeline sync --demo [--dry-run] [--json]  a whole sync on the emulators; each demo run changes the segment
   audience-pipeline serve [--port 3000]
   audience-pipeline emulate [--growingio-port N] [--tencent-port N]
+  audience-pipeline run-jobs --jobs FILE [--scheduled-time T] [--json]  a jobs list through the fan-out
+  audience-pipeline history [--project-uid P] [--segmentation-id S] [--status S] [--scheduled-time T]
+                            [--limit N] [--next C] [--json]      export runs, newest first (GET /exports)
+  audience-pipeline history --syncs [--sync-id ID] [--status S] [--scheduled-time T] [--limit N] [--next C] [--json]
+                                                                 sync runs, newest first (GET /syncs)
 
 Real services are used when their settings are present: GROWINGIO_BASE_URL + GROWINGIO_TOKEN,
 S3_ENDPOINT / EXPORT_BUCKET, TENCENT_BASE_URL + TENCENT_ACCESS_TOKEN. Otherwise emulators and an
@@ -43,6 +50,10 @@ async function main(argv: string[]): Promise<number> {
       return await runServe(flags, env);
     case 'sync':
       return await runSync(flags, env);
+    case 'run-jobs':
+      return await runJobs(flags, env, { dataDir: DATA_DIR, sfnDir: SFN_DIR });
+    case 'history':
+      return await runHistory(flags, env, { dataDir: DATA_DIR, sfnDir: SFN_DIR });
     default:
       return await runEmulate(flags);
   }

@@ -84,6 +84,7 @@ export interface State {
   jobsById: Map<string, Job>;
   buckets: Map<string, { tokens: number; at: number }>;
   counters: { apiRequests: number; downloads: number; jobsCreated: number; throttled: number };
+  requestTimes: number[];
   faults: GrowingIoFaults;
   origin: string;
   fileStates: FileState[];

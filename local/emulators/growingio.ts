@@ -23,6 +23,8 @@ export interface GrowingIoEmulator {
   /** The segment changed: exports from now on serve these files (jobs already issued are forgotten). */
   setFiles(files: CsvFileSpec[]): void;
   stats(): { apiRequests: number; downloads: number; jobsCreated: number; throttled: number };
+  /** Arrival time (epoch ms, the emulator's clock) of every API request, in order: for rate assertions. */
+  apiRequestTimes(): number[];
   expectedFiles(parameters?: string[]): Promise<Array<{ bytes: number; sha256: string; rows: number }>>;
   close(): Promise<void>;
 }
@@ -121,6 +123,7 @@ function exportAnswer(s: State, project: string, segment: string, url: URL): Ans
 
 function handleApi(s: State, req: IncomingMessage, url: URL, match: RegExpExecArray): Answer {
   s.counters.apiRequests++;
+  s.requestTimes.push(s.now());
   if ((s.faults.serverErrors ?? 0) > 0) {
     s.faults.serverErrors = (s.faults.serverErrors ?? 0) - 1;
     const html = '<html><head><title>503 Service Temporarily Unavailable</title></head><body>nginx</body></html>';
@@ -167,6 +170,7 @@ export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions =
     jobsById: new Map(),
     buckets: new Map(),
     counters: { apiRequests: 0, downloads: 0, jobsCreated: 0, throttled: 0 },
+    requestTimes: [],
     faults: { ...options.faults },
     origin: '',
     fileStates: [],
@@ -190,6 +194,7 @@ export async function startGrowingIoEmulator(options: GrowingIoEmulatorOptions =
       s.jobsByKey.clear();
     },
     stats: () => ({ ...s.counters }),
+    apiRequestTimes: () => [...s.requestTimes],
     expectedFiles: (parameters) =>
       Promise.all(
         s.files.map((_, index) =>

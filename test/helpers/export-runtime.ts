@@ -17,7 +17,7 @@ export interface ExportRuntime extends LocalRuntime {
 export async function startExportRuntime(
   growingio: GrowingIoEmulatorOptions = {},
   env: Env = {},
-  extra: Pick<LocalRuntimeOptions, 'onCopyProgress' | 'taskTimeoutOverrides'> = {},
+  extra: Pick<LocalRuntimeOptions, 'onCopyProgress' | 'taskTimeoutOverrides' | 'dataDir' | 'sfnDir' | 'tencent'> = {},
 ): Promise<ExportRuntime> {
   const logs: string[] = [];
   const polls: ExportRuntime['polls'] = [];

@@ -14,10 +14,14 @@ const ENTRIES = [
   'copy-export',
   'get-export',
   'list-audience-files',
+  'list-exports',
+  'plan-fan-out',
   'request-export',
   'start-export',
   'start-sync',
   'get-sync',
+  'list-syncs',
+  'summarize-fan-out',
   ...SYNC_TASKS,
 ];
 const BAD_ENV = { LOG_LEVEL: 'loud', STATE_MACHINE_ARN: 'bogus', GROWINGIO_TOKEN: 'gio-secret-token-123' };
@@ -46,21 +50,26 @@ describe('functions/*.ts with a bad environment', () => {
     expect(Object.keys(await load(name))).toEqual(['handler']);
   });
 
-  it.each(['get-export', 'list-audience-files', 'start-export', 'start-sync', 'get-sync'])(
-    '%s answers an HTTP event with a JSON 500 naming the variables, no value, no stack',
-    async (name) => {
-      const result = (await (await load(name)).handler(httpEvent, context)) as { statusCode: number; body: string };
-      expect(result.statusCode).toBe(500);
-      const body = JSON.parse(result.body);
-      expect(body.errors.map((error: { field: string }) => error.field)).toEqual(['STATE_MACHINE_ARN', 'LOG_LEVEL']);
-      expect(body.message).toContain('LOG_LEVEL');
-      expect(result.body).not.toContain('loud');
-      expect(result.body).not.toContain('bogus');
-      expect(result.body).not.toMatch(/at .+:\d+:\d+/);
-    },
-  );
+  it.each([
+    'get-export',
+    'list-audience-files',
+    'list-exports',
+    'start-export',
+    'start-sync',
+    'get-sync',
+    'list-syncs',
+  ])('%s answers an HTTP event with a JSON 500 naming the variables, no value, no stack', async (name) => {
+    const result = (await (await load(name)).handler(httpEvent, context)) as { statusCode: number; body: string };
+    expect(result.statusCode).toBe(500);
+    const body = JSON.parse(result.body);
+    expect(body.errors.map((error: { field: string }) => error.field)).toEqual(['STATE_MACHINE_ARN', 'LOG_LEVEL']);
+    expect(body.message).toContain('LOG_LEVEL');
+    expect(result.body).not.toContain('loud');
+    expect(result.body).not.toContain('bogus');
+    expect(result.body).not.toMatch(/at .+:\d+:\d+/);
+  });
 
-  it.each(['copy-export', 'request-export', ...SYNC_TASKS])(
+  it.each(['copy-export', 'request-export', 'plan-fan-out', 'summarize-fan-out', ...SYNC_TASKS])(
     '%s (a task) throws the ConfigError itself',
     async (name) => {
       await expect((await load(name)).handler({}, context)).rejects.toMatchObject({

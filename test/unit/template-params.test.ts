@@ -1,6 +1,5 @@
 // The packaged template with every optional stage param switched on: JWT, KMS, CORS, expiry, versioning, alarm topic.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { requestFromEvent } from '../../functions/middleware/export-trigger.ts';
 import { parseSyncRequest } from '../../lib/sync/request.ts';
 import {
   deployedView,
@@ -35,9 +34,8 @@ const PARAMS = {
   alarmTopicArn: TOPIC,
   growingioTokenParameter: '/custom/growingio',
   syncPrefix: 'audiences',
-  syncScheduleEnabled: 'true',
-  syncScheduleRate: 'rate(12 hours)',
-  syncScheduleRequest: JSON.stringify(SYNC_REQUEST),
+  scheduleEnabled: 'true',
+  scheduleJobs: JSON.stringify([{ kind: 'sync', id: 'vip-sync', request: SYNC_REQUEST }]),
 };
 
 let raw: Template;
@@ -57,6 +55,7 @@ describe('template with every option on', () => {
       ConfigureVersioning: true,
       EnableCors: true,
       NotifyAlarmTopic: true,
+      ScheduleOn: true,
       Never: false,
     });
   });
@@ -79,7 +78,7 @@ describe('template with every option on', () => {
       JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['audience-api'] },
     });
     const routes = resourcesOfType(deployed, 'AWS::ApiGatewayV2::Route');
-    expect(routes).toHaveLength(5);
+    expect(routes).toHaveLength(7);
     for (const [, route] of routes) {
       expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: id } });
     }
@@ -120,18 +119,16 @@ describe('template with every option on', () => {
     expect(env.Variables).toMatchObject({ SYNC_PREFIX: 'audiences' });
   });
 
-  it('schedules startSync with the configured request, which the sync schema accepts', () => {
-    const rules = resourcesOfType(deployed, 'AWS::Events::Rule').filter(([, rule]) =>
-      JSON.stringify(rule.Properties?.Targets).includes('StartSyncLambdaFunction'),
+  it('schedules a sync through the jobs list only (no legacy rule), with a request the sync schema accepts', () => {
+    const rules = resourcesOfType(deployed, 'AWS::Events::Rule').filter(
+      ([, rule]) => rule.Properties?.ScheduleExpression,
     );
-    expect(rules).toHaveLength(1);
-    const rule = rules[0]![1].Properties!;
-    expect(rule).toMatchObject({ ScheduleExpression: 'rate(12 hours)', State: 'ENABLED' });
-    const target = (rule.Targets as { InputTransformer: { InputTemplate: string } }[])[0]!;
-    const time = '2026-01-01T00:00:00Z';
-    const event = JSON.parse(target.InputTransformer.InputTemplate.replace('<time>', JSON.stringify(time)));
-    const request = parseSyncRequest(requestFromEvent(event));
-    expect(request).toMatchObject({ ...SYNC_REQUEST, idempotencyKey: `schedule:P1:S1:${time}` });
+    expect(rules).toEqual([]);
+    const schedule = deployed.Resources.JobsSchedule!.Properties as { State: string; Target: { Input: string } };
+    expect(schedule.State).toBe('ENABLED');
+    const input = JSON.parse(schedule.Target.Input) as { jobs: Array<{ kind: string; request: unknown }> };
+    expect(input.jobs.map((job) => job.kind)).toEqual(['sync']);
+    expect(parseSyncRequest(input.jobs[0]!.request)).toMatchObject(SYNC_REQUEST);
   });
 
   it('writes and expires exports under the configured prefix only', () => {

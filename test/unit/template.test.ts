@@ -40,6 +40,11 @@ const SYNC_PRIVILEGES: Record<string, string[]> = {
     `states:DescribeExecution @ ${SYNC_EXECUTIONS}`,
   ),
   GetSyncIamRoleLambdaExecution: own('getSync', `states:DescribeExecution @ ${SYNC_EXECUTIONS}`),
+  ListSyncsIamRoleLambdaExecution: own(
+    'listSyncs',
+    'states:ListExecutions @ {AudienceSyncStateMachine}',
+    `states:DescribeExecution @ ${SYNC_EXECUTIONS}`,
+  ),
   BuildAudienceFilesIamRoleLambdaExecution: own(
     'buildAudienceFiles',
     's3:GetObject @ {ExportBucket.Arn}/exports/*',
@@ -71,7 +76,15 @@ const EXPECTED_PRIVILEGES: Record<string, string[]> = {
   RequestExportIamRoleLambdaExecution: own(
     'requestExport',
     `ssm:GetParameters @ ${arn('ssm', `parameter/audience-pipeline/${STAGE}/growingio-token`)}`,
+    's3:PutObject @ {RateBudgetBucket.Arn}/growingio/*',
   ),
+  ListExportsIamRoleLambdaExecution: own(
+    'listExports',
+    'states:ListExecutions @ {SegmentExportStateMachine}',
+    `states:DescribeExecution @ ${EXECUTIONS}`,
+  ),
+  PlanFanOutIamRoleLambdaExecution: own('planFanOut'),
+  SummarizeFanOutIamRoleLambdaExecution: own('summarizeFanOut'),
   CopyExportIamRoleLambdaExecution: own(
     'copyExport',
     's3:AbortMultipartUpload @ {ExportBucket.Arn}/exports/*',
@@ -208,8 +221,14 @@ describe('security rules hold for the default stage', () => {
 
   it('gives each function exactly the privileges it uses, on exact ARNs', () => {
     const roles = resourcesOfType(deployed, 'AWS::IAM::Role').map(([id]) => id);
-    const machineRoles = ['SegmentExportStateMachineRole', 'AudienceSyncStateMachineRole'];
-    expect(roles.sort()).toEqual([...Object.keys(EXPECTED_PRIVILEGES), ...machineRoles].sort());
+    // The fan-out's and the scheduler's roles are checked in template-schedule.test.ts.
+    const others = [
+      'SegmentExportStateMachineRole',
+      'AudienceSyncStateMachineRole',
+      'FanOutStateMachineRole',
+      'SchedulerRole',
+    ];
+    expect(roles.sort()).toEqual([...Object.keys(EXPECTED_PRIVILEGES), ...others].sort());
     for (const [role, expected] of Object.entries(EXPECTED_PRIVILEGES)) {
       expect(privileges(deployed, role), role).toEqual(expected);
     }
@@ -264,7 +283,9 @@ describe('security rules hold for the default stage', () => {
     const routes = resourcesOfType(deployed, 'AWS::ApiGatewayV2::Route');
     expect(routes.map(([, r]) => [r.Properties?.RouteKey, r.Properties?.AuthorizationType]).sort()).toEqual([
       ['GET /audience-files', 'AWS_IAM'],
+      ['GET /exports', 'AWS_IAM'],
       ['GET /exports/{exportId}', 'AWS_IAM'],
+      ['GET /syncs', 'AWS_IAM'],
       ['GET /syncs/{runId}', 'AWS_IAM'],
       ['POST /exports', 'AWS_IAM'],
       ['POST /syncs', 'AWS_IAM'],
@@ -278,7 +299,9 @@ describe('security rules hold for the default stage', () => {
   });
 
   it('alarms on failed and timed-out executions of each state machine, with no topic by default', () => {
-    const alarms = resourcesOfType(deployed, 'AWS::CloudWatch::Alarm');
+    // The fan-out's and the dead-letter queue's alarms are checked in template-schedule.test.ts.
+    const scheduleAlarms = ['FanOutFailureAlarm', 'ScheduleDeadLetterAlarm'];
+    const alarms = resourcesOfType(deployed, 'AWS::CloudWatch::Alarm').filter(([id]) => !scheduleAlarms.includes(id));
     expect(alarms.map(([id]) => id).sort()).toEqual(['AudienceSyncFailureAlarm', 'SegmentExportFailureAlarm']);
     for (const [id, alarm] of alarms) {
       const machine = id === 'SegmentExportFailureAlarm' ? 'SegmentExportStateMachine' : 'AudienceSyncStateMachine';

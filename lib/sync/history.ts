@@ -1,0 +1,65 @@
+// GET /syncs: the sync runs, newest first, filtered by sync id, status or the fan-out's scheduled time.
+import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { BadRequest } from '../errors.ts';
+import {
+  historyQueryFields,
+  listRuns,
+  type RunFilter,
+  type RunsDeps,
+  type RunsPage,
+  runError,
+  scheduledNames,
+} from '../history/runs.ts';
+import { invalidInput, parseOrFail } from '../validation.ts';
+import { type SyncReport, syncCounts } from './finish.ts';
+import { SYNC_ID, SYNC_ID_RULE } from './request.ts';
+import type { SyncExecutionInput } from './run.ts';
+
+const syncHistoryQuery = z.strictObject({
+  syncId: z.string().regex(SYNC_ID, SYNC_ID_RULE).optional(),
+  ...historyQueryFields,
+});
+
+export type SyncHistoryQuery = z.output<typeof syncHistoryQuery>;
+
+export function parseSyncHistoryQuery(query: Record<string, string | undefined>): SyncHistoryQuery {
+  const given = Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined));
+  return parseOrFail(syncHistoryQuery, given, (errors) => invalidInput(BadRequest, 'Invalid query', errors), 'query');
+}
+
+export interface SyncRunRow {
+  runId: string;
+  syncId?: string;
+  status: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  counts?: ReturnType<typeof syncCounts>;
+  error?: { name: string; cause: string };
+}
+
+function syncRow(query: SyncHistoryQuery, out: DescribeExecutionCommandOutput): SyncRunRow | undefined {
+  let syncId: string | undefined;
+  try {
+    syncId = (JSON.parse(out.input ?? '{}') as Partial<SyncExecutionInput>).sync?.syncId;
+  } catch {
+    // an execution started with foreign input: listed without its sync id
+  }
+  if (query.syncId && syncId !== query.syncId) return undefined;
+  const run: SyncRunRow = {
+    runId: out.name ?? '',
+    syncId,
+    status: out.status ?? 'UNKNOWN',
+    startedAt: out.startDate?.toISOString(),
+    stoppedAt: out.stopDate?.toISOString(),
+  };
+  if (out.status === 'SUCCEEDED' && out.output) run.counts = syncCounts(JSON.parse(out.output) as Partial<SyncReport>);
+  const error = runError(out);
+  return error ? { ...run, error } : run;
+}
+
+export async function listSyncRuns(deps: RunsDeps, query: SyncHistoryQuery): Promise<RunsPage<SyncRunRow>> {
+  const filter: RunFilter<SyncRunRow> = { ...scheduledNames(query.scheduledTime), row: (out) => syncRow(query, out) };
+  const { status, limit, next, syncId, scheduledTime } = query;
+  return await listRuns(deps, { status, limit, next, filters: { syncId, scheduledTime } }, filter);
+}
