@@ -1,18 +1,19 @@
 // GET /exports: the export runs, newest first, filtered by segment, status or the fan-out's scheduled time.
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { BadRequest } from '../errors.ts';
 import { growingIoId } from '../growingio/request.ts';
 import {
   historyQueryFields,
   listRuns,
+  parseHistoryQuery,
   type RunFilter,
   type RunsDeps,
   type RunsPage,
   runError,
+  runInput,
+  runTimes,
   scheduledNames,
 } from '../history/runs.ts';
-import { invalidInput, parseOrFail } from '../validation.ts';
 import type { ExecutionInput } from './execution.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -25,8 +26,7 @@ const exportHistoryQuery = z.strictObject({
 export type ExportHistoryQuery = z.output<typeof exportHistoryQuery>;
 
 export function parseExportHistoryQuery(query: Record<string, string | undefined>): ExportHistoryQuery {
-  const given = Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined));
-  return parseOrFail(exportHistoryQuery, given, (errors) => invalidInput(BadRequest, 'Invalid query', errors), 'query');
+  return parseHistoryQuery(exportHistoryQuery, query);
 }
 
 export interface ExportRun {
@@ -41,19 +41,12 @@ export interface ExportRun {
 }
 
 function exportRow(query: ExportHistoryQuery, out: DescribeExecutionCommandOutput): ExportRun | undefined {
-  let request: Partial<ExecutionInput['request']> = {};
-  try {
-    request = (JSON.parse(out.input ?? '{}') as Partial<ExecutionInput>).request ?? {};
-  } catch {
-    // an execution started with foreign input: listed without its segment
-  }
+  const request: Partial<ExecutionInput['request']> = runInput<ExecutionInput>(out).request ?? {};
   if (query.projectUid && request.projectUid !== query.projectUid) return undefined;
   if (query.segmentationId && request.segmentationId !== query.segmentationId) return undefined;
   const run: ExportRun = {
     exportId: out.name ?? '',
-    status: out.status ?? 'UNKNOWN',
-    startedAt: out.startDate?.toISOString(),
-    stoppedAt: out.stopDate?.toISOString(),
+    ...runTimes(out),
     projectUid: request.projectUid,
     segmentationId: request.segmentationId,
   };

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { BadRequest, UpstreamError } from '../errors.ts';
 import { readableCause } from '../export/status.ts';
 import { childNamePrefix } from '../fan-out/plan.ts';
+import { invalidInput, parseOrFail } from '../validation.ts';
 
 export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -30,6 +31,33 @@ export const historyQueryFields = {
 };
 
 /** The error of a run that neither succeeded nor is running, for its history row. */
+/** A history query (GET /exports, GET /syncs): absent parameters dropped, problems answered 400 naming the field. */
+export function parseHistoryQuery<T extends z.ZodType>(
+  schema: T,
+  query: Record<string, string | undefined>,
+): z.output<T> {
+  const given = Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined));
+  return parseOrFail(schema, given, (errors) => invalidInput(BadRequest, 'Invalid query', errors), 'query');
+}
+
+/** The execution's input as the kind started it, or nothing for a foreign or malformed input (listed all the same). */
+export function runInput<T>(out: DescribeExecutionCommandOutput): Partial<T> {
+  try {
+    return JSON.parse(out.input ?? '{}') as Partial<T>;
+  } catch {
+    return {};
+  }
+}
+
+/** What every history row says of its execution: status and dates. */
+export function runTimes(out: DescribeExecutionCommandOutput) {
+  return {
+    status: out.status ?? 'UNKNOWN',
+    startedAt: out.startDate?.toISOString(),
+    stoppedAt: out.stopDate?.toISOString(),
+  };
+}
+
 export function runError(out: DescribeExecutionCommandOutput): { name: string; cause: string } | undefined {
   if (out.status === 'SUCCEEDED' || out.status === 'RUNNING') return undefined;
   return { name: out.error ?? out.status ?? 'Unknown', cause: readableCause(out.cause).slice(0, 300) };

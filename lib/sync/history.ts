@@ -1,17 +1,18 @@
 // GET /syncs: the sync runs, newest first, filtered by sync id, status or the fan-out's scheduled time.
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { BadRequest } from '../errors.ts';
 import {
   historyQueryFields,
   listRuns,
+  parseHistoryQuery,
   type RunFilter,
   type RunsDeps,
   type RunsPage,
   runError,
+  runInput,
+  runTimes,
   scheduledNames,
 } from '../history/runs.ts';
-import { invalidInput, parseOrFail } from '../validation.ts';
 import { type SyncReport, syncCounts } from './finish.ts';
 import { SYNC_ID, SYNC_ID_RULE } from './request.ts';
 import type { SyncExecutionInput } from './run.ts';
@@ -24,8 +25,7 @@ const syncHistoryQuery = z.strictObject({
 export type SyncHistoryQuery = z.output<typeof syncHistoryQuery>;
 
 export function parseSyncHistoryQuery(query: Record<string, string | undefined>): SyncHistoryQuery {
-  const given = Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined));
-  return parseOrFail(syncHistoryQuery, given, (errors) => invalidInput(BadRequest, 'Invalid query', errors), 'query');
+  return parseHistoryQuery(syncHistoryQuery, query);
 }
 
 export interface SyncRunRow {
@@ -39,19 +39,12 @@ export interface SyncRunRow {
 }
 
 function syncRow(query: SyncHistoryQuery, out: DescribeExecutionCommandOutput): SyncRunRow | undefined {
-  let syncId: string | undefined;
-  try {
-    syncId = (JSON.parse(out.input ?? '{}') as Partial<SyncExecutionInput>).sync?.syncId;
-  } catch {
-    // an execution started with foreign input: listed without its sync id
-  }
+  const syncId = runInput<SyncExecutionInput>(out).sync?.syncId;
   if (query.syncId && syncId !== query.syncId) return undefined;
   const run: SyncRunRow = {
     runId: out.name ?? '',
     syncId,
-    status: out.status ?? 'UNKNOWN',
-    startedAt: out.startDate?.toISOString(),
-    stoppedAt: out.stopDate?.toISOString(),
+    ...runTimes(out),
   };
   if (out.status === 'SUCCEEDED' && out.output) run.counts = syncCounts(JSON.parse(out.output) as Partial<SyncReport>);
   const error = runError(out);
