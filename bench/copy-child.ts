@@ -1,8 +1,8 @@
 // One copy run in a fresh process, so the peak RSS it reports (resourceUsage().maxRSS) belongs to this run alone.
 import { Readable } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
-import { createS3Client } from '../lib/aws.ts';
 import { type CopyCheckpoint, copySlice } from '../lib/export/copy-slice.ts';
+import { createS3Client } from '../lib/s3-client.ts';
 
 /**
  * copy: the product's copy slice run once over the whole file (node:crypto); sliced: the same file in

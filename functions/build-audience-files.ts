@@ -1,5 +1,5 @@
-// Lambda entry of the sync state machine's BuildAudienceFiles task; built on first invocation (functions/handlers/sync-tasks.ts).
-import { createBuildAudienceFiles } from './handlers/sync-tasks.ts';
+// Lambda entry of the sync state machine's BuildAudienceFiles task; built on first invocation (functions/handlers/build-audience-files.ts).
+import { createBuildAudienceFiles } from './handlers/build-audience-files.ts';
 import { lazyHandler } from './middleware/lazy.ts';
 
 export const handler = lazyHandler(() => createBuildAudienceFiles());

@@ -1,5 +1,5 @@
-// Lambda entry of the sync state machine's EnsureAudience task; built on first invocation (functions/handlers/sync-tasks.ts).
-import { createEnsureAudience } from './handlers/sync-tasks.ts';
+// Lambda entry of the sync state machine's EnsureAudience task; built on first invocation (functions/handlers/ensure-audience.ts).
+import { createEnsureAudience } from './handlers/ensure-audience.ts';
 import { lazyHandler } from './middleware/lazy.ts';
 
 export const handler = lazyHandler(() => createEnsureAudience());

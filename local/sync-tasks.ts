@@ -2,16 +2,12 @@
 // nested export (startExecution.sync:2) run on the local Step Functions service.
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import {
-  type BuildAudienceFilesDeps,
-  type CheckAudienceFilesDeps,
-  createBuildAudienceFiles,
-  createCheckAudienceFiles,
-  createCleanUpSync,
-  createEnsureAudience,
-  createFinishSync,
-  createUploadAudienceFile,
-} from '../functions/handlers/sync-tasks.ts';
+import { type BuildAudienceFilesDeps, createBuildAudienceFiles } from '../functions/handlers/build-audience-files.ts';
+import { type CheckAudienceFilesDeps, createCheckAudienceFiles } from '../functions/handlers/check-audience-files.ts';
+import { createCleanUpSync } from '../functions/handlers/clean-up-sync.ts';
+import { createEnsureAudience } from '../functions/handlers/ensure-audience.ts';
+import { createFinishSync } from '../functions/handlers/finish-sync.ts';
+import { createUploadAudienceFile } from '../functions/handlers/upload-audience-file.ts';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/log.ts';
 import { createNestedExecutionHandler, START_EXECUTION_SYNC } from './aws/nested-execution.ts';

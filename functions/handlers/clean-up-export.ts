@@ -3,12 +3,12 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createS3Client } from '../../lib/aws.ts';
 import { type Config, getConfig } from '../../lib/config.ts';
 import { BadRequest } from '../../lib/errors.ts';
 import { cleanUpExport } from '../../lib/export/finish.ts';
 import { cleanUpInput, parseTaskInput } from '../../lib/export/task-input.ts';
 import type { Logger } from '../../lib/log.ts';
+import { createS3Client } from '../../lib/s3-client.ts';
 import { exportLocationOf } from '../middleware/export-bucket.ts';
 import { deadline } from '../middleware/http.ts';
 import { functionLogger } from '../middleware/logger.ts';

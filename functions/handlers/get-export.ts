@@ -2,11 +2,11 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createSfnClient } from '../../lib/aws.ts';
 import { type Config, getConfig, requireSettings } from '../../lib/config.ts';
 import { assertExportId } from '../../lib/export/execution.ts';
 import { describeExport } from '../../lib/export/status.ts';
 import type { Logger } from '../../lib/log.ts';
+import { createSfnClient } from '../../lib/sfn-client.ts';
 import { deadline, type HttpEvent, type HttpResult, httpErrors, jsonResponse } from '../middleware/http.ts';
 import { asHandler } from '../middleware/lazy.ts';
 import { functionLogger } from '../middleware/logger.ts';

@@ -2,9 +2,9 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createSfnClient } from '../../lib/aws.ts';
 import { type Config, getConfig, requireSettings } from '../../lib/config.ts';
 import type { Logger } from '../../lib/log.ts';
+import { createSfnClient } from '../../lib/sfn-client.ts';
 import { assertRunId } from '../../lib/sync/run.ts';
 import { describeSync } from '../../lib/sync/start.ts';
 import { deadline, type HttpEvent, type HttpResult, httpErrors, jsonResponse } from '../middleware/http.ts';

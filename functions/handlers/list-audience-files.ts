@@ -2,11 +2,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createS3Client } from '../../lib/aws.ts';
 import { type Config, getConfig } from '../../lib/config.ts';
 import type { Clock, Fetch } from '../../lib/http.ts';
 import type { Logger } from '../../lib/log.ts';
 import { type MetricsSink, recordListing } from '../../lib/metrics.ts';
+import { createS3Client } from '../../lib/s3-client.ts';
 import { s3ObjectStore } from '../../lib/s3-objects.ts';
 import { createTencentClient } from '../../lib/tencent/client.ts';
 import { type ListingQuery, listAudienceFiles } from '../../lib/tencent/listing.ts';

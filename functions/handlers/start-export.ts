@@ -2,11 +2,11 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createSfnClient } from '../../lib/aws.ts';
 import { type Config, getConfig, requireSettings } from '../../lib/config.ts';
 import { parseExportRequest } from '../../lib/export/request.ts';
 import { startExport } from '../../lib/export/start.ts';
 import type { Logger } from '../../lib/log.ts';
+import { createSfnClient } from '../../lib/sfn-client.ts';
 import { answerRejection, requestFromEvent, startedAnswer, statusUrlFor } from '../middleware/export-trigger.ts';
 import { deadline } from '../middleware/http.ts';
 import { functionLogger } from '../middleware/logger.ts';

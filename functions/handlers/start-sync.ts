@@ -2,9 +2,9 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createSfnClient } from '../../lib/aws.ts';
 import { type Config, getConfig, requireSettings } from '../../lib/config.ts';
 import type { Logger } from '../../lib/log.ts';
+import { createSfnClient } from '../../lib/sfn-client.ts';
 import { parseSyncRequest, type SyncRequest } from '../../lib/sync/request.ts';
 import { startSync } from '../../lib/sync/start.ts';
 import { answerRejection, requestFromEvent, startedAnswer, statusUrlFor } from '../middleware/export-trigger.ts';

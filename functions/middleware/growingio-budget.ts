@@ -2,11 +2,11 @@
 // built once per container; none when the setting is off.
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../lib/aws.ts';
 import { s3SlotStore } from '../../lib/budget/s3-slot-store.ts';
 import { createSharedBudget, type RateLimiter } from '../../lib/budget/shared-budget.ts';
 import type { Config } from '../../lib/config.ts';
 import { systemClock } from '../../lib/retry.ts';
+import { createS3Client } from '../../lib/s3-client.ts';
 
 /** Slot objects live under this prefix of GROWINGIO_BUDGET_BUCKET (the stack expires them after a day). */
 export const BUDGET_PREFIX = 'growingio';

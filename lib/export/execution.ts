@@ -1,8 +1,7 @@
 // Export ids are Step Functions execution names: idempotent when a key is given, unique otherwise.
 import { createHash, randomUUID } from 'node:crypto';
-import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { EXECUTION_NAME, EXECUTION_NAME_RULE } from '../aws-names.ts';
-import { BadRequest, UpstreamError } from '../errors.ts';
+import { BadRequest } from '../errors.ts';
 import { initialPollState, type PollState } from './poll.ts';
 import type { ExportRequest } from './request.ts';
 
@@ -59,19 +58,4 @@ export function assertExportId(exportId: string | undefined): string {
     });
   }
   return exportId;
-}
-
-/** A check that the export's execution is still RUNNING (DescribeExecution), for steps that must not outlive it. */
-export function runningCheck(sfn: SFNClient, executionArn: string, signal?: AbortSignal): () => Promise<boolean> {
-  return async () => {
-    try {
-      const out = await sfn.send(new DescribeExecutionCommand({ executionArn }), signal ? { abortSignal: signal } : {});
-      return out.status === 'RUNNING';
-    } catch (error) {
-      throw new UpstreamError(`Step Functions could not describe the export's execution: ${(error as Error).name}`, {
-        cause: error,
-        retryable: true,
-      });
-    }
-  };
 }

@@ -1,6 +1,7 @@
 // An export's status as the API shows it: the execution's state, its manifest when done, its error when failed.
 import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
 import { NotFound, UpstreamError } from '../errors.ts';
+import { readableCause } from './cause.ts';
 import { executionArnFor } from './execution.ts';
 
 export interface ExportStatus {
@@ -10,17 +11,6 @@ export interface ExportStatus {
   stoppedAt?: string;
   manifest?: unknown;
   error?: { name: string; cause: string };
-}
-
-/** On AWS a Lambda error's cause is a JSON envelope with a stack trace: keep only its message. */
-export function readableCause(cause: string | undefined): string {
-  if (!cause?.startsWith('{')) return cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : cause;
-  } catch {
-    return cause;
-  }
 }
 
 export async function describeExport(

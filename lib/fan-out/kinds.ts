@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.ts';
 import { buildExecutionInput } from '../export/execution.ts';
 import type { Manifest } from '../export/manifest.ts';
 import { parseExportRequest } from '../export/request.ts';
-import { type SyncReport, syncCounts } from '../sync/finish.ts';
+import { type SyncReport, syncCounts } from '../sync/report.ts';
 import { parseSyncRequest } from '../sync/request.ts';
 import { buildSyncInput, type SyncStorage } from '../sync/run.ts';
 

@@ -1,5 +1,5 @@
 // The fan-out's last step: every job's outcome (child output, caught error or rejection) ⇒ one run summary.
-import { readableCause } from '../export/status.ts';
+import { readableCause } from '../export/cause.ts';
 import { JOB_KINDS, type JobKind } from './kinds.ts';
 import type { PlannedJob } from './plan.ts';
 

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { BadRequest, UpstreamError } from '../errors.ts';
-import { readableCause } from '../export/status.ts';
+import { readableCause } from '../export/cause.ts';
 import { childNamePrefix } from '../fan-out/plan.ts';
 import { invalidInput, parseOrFail } from '../validation.ts';
 

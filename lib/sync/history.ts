@@ -13,7 +13,7 @@ import {
   runTimes,
   scheduledNames,
 } from '../history/runs.ts';
-import { type SyncReport, syncCounts } from './finish.ts';
+import { type SyncReport, syncCounts } from './report.ts';
 import { SYNC_ID, SYNC_ID_RULE } from './request.ts';
 import type { SyncExecutionInput } from './run.ts';
 

@@ -9,7 +9,7 @@ import {
 import { Conflict, NotFound, UpstreamError } from '../errors.ts';
 import { executionArnFor } from '../export/execution.ts';
 import type { Logger } from '../log.ts';
-import { describeFailure } from './finish.ts';
+import { describeFailure } from './report.ts';
 import { type SyncRequest, syncFingerprint } from './request.ts';
 import { buildSyncInput, runIdFor, type SyncExecutionInput, type SyncStorage } from './run.ts';
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../lib/aws.ts';
+import { createS3Client } from '../../lib/s3-client.ts';
 import { startS3Front } from './s3-front.ts';
 
 export interface LocalS3 {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Env } from '../../lib/config.ts';
 import { BadRequest } from '../../lib/errors.ts';
-import { readableCause } from '../../lib/export/status.ts';
+import { readableCause } from '../../lib/export/cause.ts';
 import type { FanOutSummary } from '../../lib/fan-out/summary.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { startLocalRuntime } from '../runtime.ts';

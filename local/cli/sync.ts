@@ -3,7 +3,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Env } from '../../lib/config.ts';
-import type { SyncReport } from '../../lib/sync/finish.ts';
+import type { SyncReport } from '../../lib/sync/report.ts';
 import { describeSync, type StartedSync } from '../../lib/sync/start.ts';
 import { localContext } from '../aws/state-machine.ts';
 import type { CsvFileSpec } from '../emulators/csv-generator.ts';

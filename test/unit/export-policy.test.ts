@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ExportTimedOut } from '../../lib/errors.ts';
+import { readableCause } from '../../lib/export/cause.ts';
 import { executionArnFor, exportIdFor } from '../../lib/export/execution.ts';
 import { assertPollsLeft, nextPollSeconds, totalWaitSeconds } from '../../lib/export/poll-policy.ts';
 import { parseExportRequest, requestFingerprint } from '../../lib/export/request.ts';
-import { readableCause } from '../../lib/export/status.ts';
 
 const policy = { initialSeconds: 5, maxSeconds: 60, maxAttempts: 120 };
 

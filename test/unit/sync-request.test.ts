@@ -1,6 +1,6 @@
 // The sync request schema, run layout, report and failure wording: pure rules, no services.
 import { describe, expect, it } from 'vitest';
-import { describeFailure } from '../../lib/sync/finish.ts';
+import { describeFailure } from '../../lib/sync/report.ts';
 import { defaultSyncId, parseSyncRequest, syncFingerprint } from '../../lib/sync/request.ts';
 import {
   buildSyncInput,

@@ -1,0 +1,30 @@
+// The sync state machine's BuildAudienceFiles task: the delta of the export against the last snapshot, as upload files.
+import type { DeltaProgress } from '../../lib/audience/delta.ts';
+import { ConfigError } from '../../lib/errors.ts';
+import { buildAudienceFiles } from '../../lib/sync/build.ts';
+import { buildInput } from '../../lib/sync/task-input.ts';
+import { type SyncTaskDeps, syncTask } from '../middleware/sync-task.ts';
+
+export interface BuildAudienceFilesDeps extends SyncTaskDeps {
+  /** Parent of the scratch directory (default the OS temp dir: /tmp on Lambda). */
+  tempDir?: string;
+  onProgress?: (progress: DeltaProgress & { runId: string }) => void;
+}
+
+export function createBuildAudienceFiles(deps: BuildAudienceFilesDeps = {}) {
+  return syncTask('buildAudienceFiles', buildInput, deps, async ({ sync, manifest }, tools) => {
+    const exportBucket = tools.config.EXPORT_BUCKET;
+    if (!exportBucket) throw new ConfigError('Missing configuration: EXPORT_BUCKET');
+    const buildDeps = {
+      s3: tools.s3,
+      signal: tools.signal,
+      exportBucket,
+      maxFileBytes: tools.config.TENCENT_MAX_FILE_BYTES,
+      maxIdsInMemory: tools.config.SYNC_IDS_IN_MEMORY,
+      tempDir: deps.tempDir,
+      logger: tools.logger.child({ runId: sync.runId }),
+      onProgress: deps.onProgress,
+    };
+    return await buildAudienceFiles(buildDeps, sync, manifest);
+  });
+}

@@ -1,0 +1,18 @@
+// The S3 client, honouring a local/compatible endpoint (S3_ENDPOINT) and quiet about checksums.
+import { S3Client } from '@aws-sdk/client-s3';
+import { type AwsClientOptions, regionOf } from './aws.ts';
+
+/**
+ * An S3 client. With an endpoint, buckets are addressed by path (local servers have no DNS per bucket).
+ * Checksums only when an operation requires them: S3-compatible servers often reject or mis-store
+ * the newer flexible-checksum trailers (aws-chunked bodies).
+ */
+export function createS3Client(opts: AwsClientOptions = {}): S3Client {
+  return new S3Client({
+    ...regionOf(opts),
+    ...(opts.endpoint ? { endpoint: opts.endpoint, forcePathStyle: true } : {}),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
