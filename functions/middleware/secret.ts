@@ -1,10 +1,10 @@
-// The one way a handler reads an access token: a plain setting (local use) or an SSM SecureString (decrypted, cached
-// by @middy/ssm), put on the Lambda context and registered with the logger so it is redacted from then on.
+// The one way a handler reads an access token: a plain setting (local use) or an SSM SecureString (decrypted, cached;
+// ssm-fetch.ts), put on the Lambda context and registered with the logger so it is redacted from then on.
 import type { MiddlewareObj } from '@middy/core';
-import ssm from '@middy/ssm';
 import type { Config } from '../../lib/config.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import { ssmToContext } from './ssm-fetch.ts';
 
 /** Context key ⇒ the two settings it comes from: the plain value (wins when set) and the SSM parameter's name. */
 const TOKENS = {
@@ -52,8 +52,8 @@ export function tokenToContext<E, R>(
 }
 
 /**
- * Several secrets at once: plain values are put on the context, SSM SecureStrings are fetched by one @middy/ssm
- * middleware (one GetParameters, decrypted, cached). A required key configured neither way is a ConfigError.
+ * Several secrets at once: plain values are put on the context, SSM SecureStrings are fetched by one middleware
+ * (one GetParameters, decrypted, cached per container). A required key configured neither way is a ConfigError.
  */
 export function secretsToContext<E, R>(
   wanted: ReadonlyArray<{ key: TokenKey; required: boolean }>,
@@ -79,8 +79,7 @@ export function secretsToContext<E, R>(
     }
   }
   const setPlain: MiddlewareObj<E, R> = { before: (request) => void Object.assign(request.context, plain) };
-  const names = Object.values(fetchData);
-  if (names.length === 0) return [setPlain];
+  if (Object.keys(fetchData).length === 0) return [setPlain];
   const register: MiddlewareObj<E, R> = {
     before: (request) => {
       for (const key of Object.keys(fetchData) as TokenKey[]) {
@@ -92,14 +91,10 @@ export function secretsToContext<E, R>(
       }
     },
   };
-  const fetcher = ssm({
-    fetchData,
-    setToContext: true,
-    cacheExpiry: source.cacheExpiryMs ?? SECRET_CACHE_MS,
-    // middy's cache is process-wide: key it by parameters so two handlers never share a secret.
-    cacheKey: `ssm:${names.join(',')}`,
-    ...(source.ssmClientOptions ? { awsClientOptions: source.ssmClientOptions } : {}),
-  }) as MiddlewareObj<E, R>;
+  const fetcher = ssmToContext<E, R>(fetchData, {
+    cacheExpiryMs: source.cacheExpiryMs ?? SECRET_CACHE_MS,
+    ...(source.ssmClientOptions ? { clientOptions: source.ssmClientOptions } : {}),
+  });
   return [setPlain, fetcher, register];
 }
 

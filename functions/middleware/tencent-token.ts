@@ -1,7 +1,7 @@
 // Tencent credentials for the listing handler: a fixed access token, or (with client id, secret and refresh token)
 // one token source per container that refreshes through /oauth/token (single flight) and writes new tokens back
 // to the SSM SecureStrings they came from.
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { MiddlewareObj } from '@middy/core';
 import type { Config } from '../../lib/config.ts';
 import { ConfigError } from '../../lib/errors.ts';
@@ -9,6 +9,7 @@ import type { Fetch } from '../../lib/http.ts';
 import type { Logger } from '../../lib/log.ts';
 import { createTokenSource, type TokenSet, type TokenSource } from '../../lib/tencent/oauth.ts';
 import { hasSecret, secretsToContext, ssmParameterOf, type TokenKey, type TokenOptions } from './secret.ts';
+import { ssmSdk } from './ssm-fetch.ts';
 
 const REFRESH_KEYS: readonly TokenKey[] = ['tencentClientId', 'tencentClientSecret', 'tencentRefreshToken'];
 
@@ -109,8 +110,9 @@ function ssmWriter(config: Config, logger: Logger, deps: TencentTokenDeps) {
     logger.addSecret(tokens.refreshToken);
     for (const [name, pick] of targets) {
       if (!name) continue;
-      client ??= new SSMClient({ region: config.AWS_REGION, ...deps.ssmClientOptions });
       try {
+        const { PutParameterCommand, SSMClient } = await ssmSdk();
+        client ??= new SSMClient({ region: config.AWS_REGION, ...deps.ssmClientOptions });
         await client.send(
           new PutParameterCommand({ Name: name, Value: pick(tokens), Type: 'SecureString', Overwrite: true }),
         );

@@ -1,4 +1,4 @@
-// The handler reads its Tencent token from an SSM SecureString through @middy/ssm, decrypted and cached.
+// The handler reads its Tencent token from an SSM SecureString through the SSM middleware (functions/middleware/ssm-fetch.ts), decrypted and cached.
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createListAudienceFiles } from '../../functions/handlers/list-audience-files.ts';
