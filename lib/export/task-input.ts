@@ -14,11 +14,6 @@ const stateRequest = exportRequestSchema.extend({
 });
 
 export const requestExportInput = z.object({ request: stateRequest, poll: pollStateSchema });
-export const copyExportInput = z.object({
-  request: stateRequest,
-  job: z.object({ jobId: z.string().min(1), downloadLinks: z.array(z.string()).min(1, 'no download links') }),
-});
-
 const executionArn = z.string().startsWith('arn:', 'must be an execution ARN').max(2048);
 const exportFile = z.object({
   key: z.string().min(1),

@@ -12,7 +12,6 @@ import type { TokenSource } from './oauth.ts';
 import type { FilesPage } from './types.ts';
 
 export type ApiVersion = 'v1.3' | 'v3.0';
-export const API_VERSIONS: readonly ApiVersion[] = ['v1.3', 'v3.0'];
 
 export function filesPath(version: ApiVersion = 'v1.3'): string {
   return `/${version}/custom_audience_files/get`;

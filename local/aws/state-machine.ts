@@ -86,11 +86,6 @@ export function taskStates(states: States): Record<string, TaskState> {
   return out;
 }
 
-/** Task state name ⇒ the Serverless function name its Resource points at. */
-export function taskFunctions(definition: Pick<StateMachineDefinition, 'States'>): Record<string, string> {
-  return Object.fromEntries(Object.entries(taskStates(definition.States)).map(([name, task]) => [name, task.function]));
-}
-
 /** What a task that runs past its TimeoutSeconds fails with, as in Step Functions. */
 export class StatesTimeout extends Error {
   override name = 'States.Timeout';

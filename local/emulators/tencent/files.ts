@@ -1,6 +1,6 @@
 // The emulator's account store and custom_audience_files/get (v1.3 numbers on numeric accounts, v3.0 names).
 
-import { DEFAULT_STATUS_NUMBERS, ITEM_FIELDS, makeFiles, type RawFile, STATUS_NAMES, type StatusName } from './data.ts';
+import { DEFAULT_STATUS_NUMBERS, ITEM_FIELDS, makeFiles, type RawFile, type StatusName } from './data.ts';
 import type { Failure } from './gate.ts';
 
 export type Answer = Failure | { data: unknown };
@@ -121,10 +121,6 @@ function finish(item: Processing): void {
   }
   file.process_code = mode.processCode;
   file.error_message = mode.errorMessage;
-}
-
-export function isStatusName(value: unknown): value is StatusName {
-  return (STATUS_NAMES as readonly unknown[]).includes(value);
 }
 
 /** An integer parameter: undefined when absent, a 12001 failure when malformed or out of range. */
