@@ -4,7 +4,6 @@ import { stat } from 'node:fs/promises';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -12,6 +11,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { describeError } from '../errors.ts';
+import { deleteObjects } from '../export/manifest.ts';
 import { SyncStorageFailed } from './errors.ts';
 
 export interface S3Deps {
@@ -102,7 +102,7 @@ export async function deleteObject(deps: S3Deps, bucket: string, key: string) {
   );
 }
 
-/** Deletes every object under `prefix`; returns how many. */
+/** Deletes every object under `prefix`; returns how many. A key S3 reports it could not delete is an error. */
 export async function deletePrefix(deps: S3Deps, bucket: string, prefix: string): Promise<number> {
   let deleted = 0;
   let token: string | undefined;
@@ -112,15 +112,13 @@ export async function deletePrefix(deps: S3Deps, bucket: string, prefix: string)
         abortSignal: deps.signal,
       }),
     );
-    const keys = (page.Contents ?? []).map((item) => ({ Key: item.Key! }));
-    if (keys.length > 0) {
-      await s3Call('DeleteObjects', prefix, () =>
-        deps.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }), {
-          abortSignal: deps.signal,
-        }),
-      );
-      deleted += keys.length;
+    const keys = (page.Contents ?? []).map((item) => item.Key!);
+    // DeleteObjects answers 200 with per-key Errors: a key it could not delete fails the cleanup, never silently.
+    const failed = await s3Call('DeleteObjects', prefix, () => deleteObjects(deps.s3, bucket, keys));
+    if (failed.length > 0) {
+      throw new SyncStorageFailed(`S3 DeleteObjects under ${prefix} left ${failed.length} of ${keys.length} objects`);
     }
+    deleted += keys.length;
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return deleted;
