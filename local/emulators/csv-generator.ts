@@ -89,7 +89,12 @@ interface Plan {
   rowSeed: number;
   idSalt: number;
   maxRowBytes: number;
+  /** Byte offset (after the header) of row k × SEEK_STRIDE, filled as far as a seek needed. */
+  marks: number[];
 }
+
+/** Rows between two seek marks: a Range request replays at most this many PRNG steps, not the whole file's. */
+const SEEK_STRIDE = 65_536;
 
 const plans = new Map<string, Plan>();
 
@@ -109,7 +114,7 @@ function planFor(spec: CsvFileSpec, columns: readonly string[]): Plan {
   const headerText = columns.map((column) => csvField(column, quoting)).join(',') + eol;
   const header = spec.bom ? Buffer.concat([BOM, Buffer.from(headerText)]) : Buffer.from(headerText);
   const maxRowBytes = USER_ID_BYTES + Math.max(...pool.map((row) => row.length)) + eol.length;
-  const plan = { header, pool, eol: Buffer.from(eol), rowSeed: next(), idSalt: next(), maxRowBytes };
+  const plan = { header, pool, eol: Buffer.from(eol), rowSeed: next(), idSalt: next(), maxRowBytes, marks: [0] };
   if (plans.size > 64) plans.clear();
   plans.set(key, plan);
   return plan;
@@ -139,15 +144,32 @@ function checkSpec(spec: CsvFileSpec, columns: readonly string[]): void {
   if (columns[0] !== 'user_id') throw new RangeError('the first column must be user_id');
 }
 
+/** The last seek mark at or before body byte `target` (after the header) and below `rows`, extending the marks as needed. */
+function nearestMark(plan: Plan, target: number, rows: number): { index: number; offset: number } {
+  const { marks } = plan;
+  const rowLength = (row: Buffer) => USER_ID_BYTES + row.length + plan.eol.length;
+  while (marks[marks.length - 1]! <= target && marks.length * SEEK_STRIDE <= rows) {
+    const from = (marks.length - 1) * SEEK_STRIDE;
+    const next = prng(plan.rowSeed, from);
+    let offset = marks[marks.length - 1]!;
+    for (let i = 0; i < SEEK_STRIDE; i++) offset += rowLength(plan.pool[next() % POOL_SIZE]!);
+    marks.push(offset);
+  }
+  let k = marks.length - 1;
+  while (k > 0 && (marks[k]! > target || k * SEEK_STRIDE > rows)) k--;
+  return { index: k * SEEK_STRIDE, offset: marks[k]! };
+}
+
 /** Raw CSV bytes (never gzipped here) from byte `start` on, generated chunk by chunk as the consumer reads. */
 export function csvStream(spec: CsvFileSpec, columns: string[], start = 0): Readable {
   checkSpec(spec, columns);
   const plan = planFor(spec, columns);
-  const nextRow = prng(plan.rowSeed);
   const salt = (plan.idSalt + Math.imul(spec.version ?? 0, 0x9e3779b1)) >>> 0;
-  // Skip whole rows before `start` by replaying only the PRNG; `pending` is the row that holds `start`.
-  let index = 0;
-  let offset = plan.header.length;
+  // Jump to the last seek mark before `start`, then skip whole rows by replaying only the PRNG; `pending` is the
+  // row that holds `start`.
+  let { index, offset } = nearestMark(plan, Math.max(0, start - plan.header.length), spec.rows);
+  offset += plan.header.length;
+  const nextRow = prng(plan.rowSeed, index);
   let pending: Buffer | undefined;
   while (start > offset && index < spec.rows) {
     const row = plan.pool[nextRow() % POOL_SIZE]!;

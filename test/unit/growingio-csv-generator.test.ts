@@ -109,6 +109,24 @@ describe('csv generator', () => {
     for (const start of starts) expect((await collect(spec, COLUMNS, start)).equals(whole.subarray(start))).toBe(true);
   });
 
+  it('seeks past many rows (beyond its seek marks) to exactly the tail, also at a mark-aligned row count', async () => {
+    const columns = ['user_id', 'phone'];
+    const next = prng(91);
+    for (const rows of [131_072, 140_001]) {
+      const spec = { rows, seed: 5 };
+      const whole = await collect(spec, columns);
+      const starts = [whole.length - 1, whole.length - 40, whole.length];
+      for (let i = 0; i < 12; i++) starts.push(next() % whole.length);
+      for (const start of starts) expect((await collect(spec, columns, start)).equals(whole.subarray(start))).toBe(true);
+    }
+  });
+
+  it('starts its PRNG at any output in O(1)', () => {
+    const walked = prng(123);
+    const outputs = Array.from({ length: 5000 }, () => walked());
+    for (const skip of [0, 1, 999, 4999]) expect(prng(123, skip)()).toBe(outputs[skip]);
+  });
+
   it('makes another version of a file with the same length and different bytes', async () => {
     const spec = { rows: 1000, seed: 6 };
     const [first, second] = await Promise.all([collect(spec), collect({ ...spec, version: 1 })]);
