@@ -12,7 +12,9 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalS3, startLocalS3 } from '../../local/aws/s3.ts';
+import { createUpload, uploadPart } from '../../lib/export/multipart.ts';
+import { createS3Client } from '../../lib/s3-client.ts';
+import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from '../../local/aws/s3.ts';
 
 const BUCKET = 'multipart';
 const MiB = 1024 * 1024;
@@ -160,4 +162,39 @@ describe('embedded S3 multipart operations', () => {
     }
     expect(await uploadDirs()).toEqual([]);
   });
+
+  it("uploads an export's parts signed without hashing their bytes, and S3 stores them exactly", async () => {
+    const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: LOCAL_S3_CREDENTIALS });
+    const sent: Array<Record<string, string>> = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        sent.push({ ...(args.request as { headers: Record<string, string> }).headers });
+        return await next(args);
+      },
+      { step: 'deserialize', name: 'recordSignedHeaders' },
+    );
+    const target = { s3: client, bucket: BUCKET, key: 'unsigned/part-00001.csv' };
+    const body = randomBytes(5 * MiB + 3);
+    const uploadId = await createUpload(target);
+    await uploadPart(target, uploadId, 1, body);
+    const part = sent.find((headers) => headers['content-length'] === String(body.length))!;
+    expect(part['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+    expect(part.authorization).toMatch(/SignedHeaders=[^,]*x-amz-content-sha256/);
+    await s3.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: target.key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: (await listEtag(target.key, uploadId))! }] },
+      }),
+    );
+    const stored = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: target.key }));
+    expect(Buffer.from(await stored.Body!.transformToByteArray()).equals(body)).toBe(true);
+    client.destroy();
+  });
 });
+
+async function listEtag(key: string, uploadId: string): Promise<string | undefined> {
+  const listed = await s3.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }));
+  return listed.Parts?.[0]?.ETag;
+}
