@@ -1,5 +1,6 @@
 // One copy run in a fresh process, so the peak RSS it reports (resourceUsage().maxRSS) belongs to this run alone.
 import { Readable } from 'node:stream';
+import { isMainThread } from 'node:worker_threads';
 import { Upload } from '@aws-sdk/lib-storage';
 import { type CopyCheckpoint, copySlice } from '../lib/export/copy-slice.ts';
 import { createS3Client } from '../lib/s3-client.ts';
@@ -92,20 +93,25 @@ const RUNNERS: Record<CopyMode, (spec: ChildSpec) => Promise<number>> = {
   fetch: fetchDiscard,
 };
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as ChildSpec;
-const startRssKiB = Math.round(process.memoryUsage().rss / 1024);
-const cpuBefore = process.cpuUsage();
-const started = performance.now();
-const bytes = await RUNNERS[spec.mode](spec);
-const seconds = (performance.now() - started) / 1000;
-const cpu = process.cpuUsage(cpuBefore);
-const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-const result: ChildResult = {
-  mode: spec.mode,
-  bytes,
-  seconds,
-  maxRssKiB: process.resourceUsage().maxRSS,
-  startRssKiB,
-  cpuSeconds,
-};
-process.stdout.write(`${JSON.stringify(result)}\n`);
+/** Runs the copy and prints its figures. Only on the main thread: the sha256 thread loads this same bundle. */
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.argv[2] ?? '{}') as ChildSpec;
+  const startRssKiB = Math.round(process.memoryUsage().rss / 1024);
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const bytes = await RUNNERS[spec.mode](spec);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const result: ChildResult = {
+    mode: spec.mode,
+    bytes,
+    seconds,
+    maxRssKiB: process.resourceUsage().maxRSS,
+    startRssKiB,
+    cpuSeconds,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+if (isMainThread) await main();

@@ -3,9 +3,10 @@ import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { csvByteLength } from '../local/emulators/csv-generator.ts';
-import { columnsFor, startGrowingIoEmulator } from '../local/emulators/growingio.ts';
+import { columnsFor } from '../local/emulators/growingio.ts';
 import { bundle } from './bundle.ts';
 import type { ChildResult, ChildSpec, CopyMode } from './copy-child.ts';
+import { renderCsv, startFileSource } from './file-source.ts';
 import { runNode } from './node-child.ts';
 import { type BenchResult, fmt, median, progress, type Row, ratio } from './results.ts';
 
@@ -97,12 +98,6 @@ async function measure(
   );
 }
 
-async function linksFor(url: string, token: string): Promise<string[]> {
-  const api = `${url}/v3/exporter/projects/bench/segmentations/copy/users?expire=10080`;
-  const body = (await (await fetch(api, { headers: { authorization: token } })).json()) as { downloadLinks: string[] };
-  return body.downloadLinks;
-}
-
 export async function runCopyBench(): Promise<BenchResult> {
   const columns = columnsFor();
   const small = rowsFor(settings.smallMiB * MiB, columns);
@@ -110,23 +105,26 @@ export async function runCopyBench(): Promise<BenchResult> {
   const directory = fileURLToPath(new URL(`s3rver-${process.pid}/`, TMP));
   await mkdir(directory, { recursive: true });
   await bundle(fileURLToPath(new URL('./copy-child.ts', import.meta.url)), CHILD);
-  const emulator = await startGrowingIoEmulator({
-    files: [small, large].map(({ rows }) => ({ rows })),
-    pollsUntilDone: 0,
-  });
+  const sizes = {
+    small: { label: `${settings.smallMiB}MiB`, rows: small.rows, bytes: small.bytes, link: '' },
+    large: { label: `${settings.largeMiB}MiB`, rows: large.rows, bytes: large.bytes, link: '' },
+  };
+  const paths: Record<string, string> = {};
+  for (const size of [sizes.small, sizes.large]) {
+    paths[size.label] = fileURLToPath(new URL(`emulator-${size.label}.csv`, TMP));
+    progress(`copy: rendering ${size.label} of emulator CSV to ${paths[size.label]} (kept for the next run)`);
+    await renderCsv(paths[size.label]!, { rows: size.rows }, columns);
+  }
+  const source = await startFileSource(paths);
+  for (const size of [sizes.small, sizes.large]) size.link = source.link(size.label);
   const [s3rver, sink] = await Promise.all([
     startServerProcess(['s3rver', directory, BUCKET]),
     startServerProcess(['sink']),
   ]);
   const samples: Samples = new Map();
   try {
-    const [smallLink, largeLink] = await linksFor(emulator.url, emulator.token);
-    const sizes = {
-      small: { label: `${settings.smallMiB}MiB`, link: smallLink!, bytes: small.bytes },
-      large: { label: `${settings.largeMiB}MiB`, link: largeLink!, bytes: large.bytes },
-    };
     const base = {
-      allowEntry: `http://${emulator.downloadHost}`,
+      allowEntry: source.origin,
       bucket: BUCKET,
       partSizeBytes: PART_SIZE,
       queueSize: QUEUE_SIZE,
@@ -150,7 +148,7 @@ export async function runCopyBench(): Promise<BenchResult> {
     }
     return summarize(samples, sizes.small.label, sizes.large.label, large.bytes);
   } finally {
-    await Promise.all([emulator.close(), s3rver.stop(), sink.stop()]);
+    await Promise.all([source.close(), s3rver.stop(), sink.stop()]);
     await Promise.all([rm(directory, { recursive: true, force: true }), rm(CHILD, { force: true })]);
   }
 }

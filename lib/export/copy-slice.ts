@@ -94,6 +94,8 @@ export async function copySlice(deps: CopySliceDeps, input: CopySliceInput): Pro
     if (slice.uploadId !== input.checkpoint?.uploadId) await abortUpload(slice.target, slice.uploadId);
     throwIfAborted(deps.signal);
     throw slice.download.failure() ?? error;
+  } finally {
+    slice.hasher.end();
   }
 }
 
@@ -127,10 +129,8 @@ async function keepProgress(slice: Slice, error: unknown): Promise<CopySliceResu
 }
 
 /** The same version of the file answered 206 from the checkpoint's offset: everything continues from there. */
-async function resumedSlice(
-  base: Pick<Slice, 'deps' | 'input' | 'target' | 'download' | 'slices'>,
-  resume: CopyCheckpoint,
-): Promise<Slice> {
+async function resumedSlice(base: SliceBase, resume: CopyCheckpoint): Promise<Slice> {
+  const counter = CsvRecordCounter.load(resume.rowState);
   return {
     ...base,
     uploadId: resume.uploadId!,
@@ -138,16 +138,17 @@ async function resumedSlice(
     offset: resume.offset,
     sliceStart: resume.offset,
     hasher: await resumableHasher(resume.hashState),
-    counter: CsvRecordCounter.load(resume.rowState),
+    counter,
     validators: resume.source,
     wholeFile: false,
     restarts: resume.restarts,
   };
 }
 
+type SliceBase = Pick<Slice, 'deps' | 'input' | 'target' | 'download' | 'slices'>;
+
 async function startSlice(deps: CopySliceDeps, input: CopySliceInput, where: { url: URL; label: string }) {
   const target = { s3: deps.s3, bucket: input.bucket, key: input.key };
-  const log = deps.logger ?? silentLogger;
   const previous = input.checkpoint;
   // Only a checkpoint with its hash and row states can continue; anything less starts the file over.
   const resume =
@@ -161,40 +162,57 @@ async function startSlice(deps: CopySliceDeps, input: CopySliceInput, where: { u
   // Nothing reads the body until pump(): hold it (the byte counter's 'data' listener would make it flow).
   opened.download.body.pause();
   const base = { deps, input, target, download: opened.download, slices: (previous?.slices ?? 0) + 1 };
-  if (opened.resumed && resume) return await resumedSlice(base, resume);
+  try {
+    if (opened.resumed && resume) return await resumedSlice(base, resume);
+    return await freshSlice(base, opened, previous);
+  } catch (error) {
+    opened.download.close();
+    throw error;
+  }
+}
+
+/** The file starts (again) from byte 0: a new upload, a new count, and the cheaper hash when the file fits. */
+async function freshSlice(
+  base: SliceBase,
+  opened: Awaited<ReturnType<typeof openSource>>,
+  previous: CopyCheckpoint | undefined,
+): Promise<Slice> {
+  const { deps, input, target } = base;
   if (previous?.uploadId) await abortUpload(target, previous.uploadId);
   const restarted = opened.resumed ? undefined : opened.restartReason;
-  if (restarted) log.warn('copying the file again from byte 0', { key: input.key, reason: restarted });
+  if (restarted)
+    (deps.logger ?? silentLogger).warn('copying the file again from byte 0', { key: input.key, reason: restarted });
   const wholeFile = Boolean(previous?.wholeFile || opened.download.encoded || (!opened.resumed && opened.ignoresRange));
-  const validators = opened.resumed ? {} : opened.validators;
+  const hasher = await chooseHasher({
+    wholeFile,
+    forced: previous !== undefined && !restarted,
+    contentLength: opened.download.contentLength,
+    sliceBytes: deps.sliceBytes,
+    secondsLeft:
+      deps.deadlineAt === undefined ? undefined : (deps.deadlineAt - (deps.clock ?? systemClock).now()) / 1000,
+  });
+  const uploadId = await createUpload(target, deps).catch((error: unknown) => {
+    hasher.end();
+    throw error;
+  });
   return {
     ...base,
-    uploadId: await createUpload(target, deps).catch((error: unknown) => {
-      opened.download.close();
-      throw error;
-    }),
+    uploadId,
     partNumber: 1,
     offset: 0,
     sliceStart: 0,
-    hasher: await chooseHasher({
-      wholeFile,
-      forced: previous !== undefined && !restarted,
-      contentLength: opened.download.contentLength,
-      sliceBytes: deps.sliceBytes,
-      secondsLeft:
-        deps.deadlineAt === undefined ? undefined : (deps.deadlineAt - (deps.clock ?? systemClock).now()) / 1000,
-    }),
+    hasher,
     counter: new CsvRecordCounter(),
-    validators,
+    validators: opened.resumed ? {} : opened.validators,
     wholeFile,
     restarts: (previous?.restarts ?? 0) + (restarted ? 1 : 0),
-  } satisfies Slice;
+  };
 }
 
 /** The slice ended before the file: the checkpoint, unless the execution stopped meanwhile. */
 async function endSlice(slice: Slice): Promise<CopySliceResult> {
   slice.download.close();
-  const hashState = slice.hasher.save();
+  const hashState = await slice.hasher.save();
   if (slice.wholeFile) {
     throw new DownloadRefused(
       `Download of ${slice.input.key} could not be copied within one invocation and the server cannot resume it`,
@@ -229,7 +247,7 @@ async function finishFile(slice: Slice): Promise<CopySliceResult> {
   const file = {
     key: slice.input.key,
     bytes: slice.offset,
-    sha256: slice.hasher.digest(),
+    sha256: await slice.hasher.digest(),
     rows: slice.counter.finish(),
   };
   slice.deps.logger?.info('file copied', { ...file, slices: slice.slices, restarts: slice.restarts });

@@ -1,5 +1,7 @@
 // S3 multipart uploads across invocations: parts go up one by one (retried when S3 is briefly unwell) and are
 // read back with ListParts to complete; everything under an export prefix can be aborted and deleted.
+
+import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -57,11 +59,17 @@ export async function createUpload(target: UploadTarget, deps: RetryDeps = {}): 
   return out.UploadId;
 }
 
+/** A part streamed as it is downloaded: its exact size, and a fresh stream of it for every attempt. */
+export interface StreamedPart {
+  size: number;
+  open(): Readable;
+}
+
 export async function uploadPart(
   target: UploadTarget,
   uploadId: string,
   partNumber: number,
-  body: Buffer,
+  body: Buffer | StreamedPart,
   deps: RetryDeps = {},
 ): Promise<void> {
   await s3Call(
@@ -72,8 +80,8 @@ export async function uploadPart(
         Key: target.key,
         UploadId: uploadId,
         PartNumber: partNumber,
-        Body: body,
-        ContentLength: body.length,
+        Body: Buffer.isBuffer(body) ? body : body.open(),
+        ContentLength: Buffer.isBuffer(body) ? body.length : body.size,
       });
       command.middlewareStack.add(
         (next) => async (args) => {
@@ -82,7 +90,7 @@ export async function uploadPart(
         },
         { step: 'build', name: 'audiencePipelineUnsignedPayload' },
       );
-      return target.s3.send(command);
+      return target.s3.send(command, deps.signal ? { abortSignal: deps.signal } : {});
     },
     deps,
   );

@@ -12,6 +12,10 @@ export interface ResumableSha256 {
   save(): string;
   /** Lower-case hex digest of every byte given, including those hashed before the state was saved. */
   digest(): string;
+  /** Remembers the state after every byte given so far (in memory), for rewind(). */
+  mark(): void;
+  /** Forgets every byte given since the last mark() (or since the start). */
+  rewind(): void;
 }
 
 /**
@@ -23,6 +27,7 @@ export async function createResumableSha256(hashState?: string): Promise<Resumab
   hasher.init();
   if (hashState !== undefined) loadState(hasher, hashState);
   let done = false;
+  let marked = hasher.save();
   const open = (what: string) => {
     if (done) throw new Error(`ResumableSha256.${what} after digest`);
   };
@@ -39,6 +44,14 @@ export async function createResumableSha256(hashState?: string): Promise<Resumab
       open('digest');
       done = true;
       return hasher.digest('hex');
+    },
+    mark: () => {
+      open('mark');
+      marked = hasher.save();
+    },
+    rewind: () => {
+      open('rewind');
+      hasher.load(marked);
     },
   };
 }

@@ -1,7 +1,6 @@
 // The sha256 of a copy slice: node:crypto when the file is copied in this invocation, hash-wasm (whose state can be
-// saved in the checkpoint, at ~6× the CPU) when it may not be.
-import { createHash } from 'node:crypto';
-import { createResumableSha256 } from './resumable-hash.ts';
+// saved in the checkpoint, at ~6× the CPU) when it may not be; either way on the sha256 thread (hash-thread.ts).
+import { startOffThreadSha256 } from './hash-thread.ts';
 
 /** Below this assumed download speed a file is hashed resumably from its first byte (see chooseHasher). */
 const ASSUMED_MIN_BYTES_PER_SECOND = 1024 * 1024;
@@ -9,9 +8,16 @@ const ASSUMED_MIN_BYTES_PER_SECOND = 1024 * 1024;
 export interface Hasher {
   /** Whether save() gives a state (hash-wasm) or undefined (node:crypto). */
   resumable: boolean;
-  update(bytes: Uint8Array): void;
-  save(): string | undefined;
-  digest(): string;
+  /** Resolves once `bytes` are hashed (on the sha256 thread); they must not change until then. */
+  update(bytes: Uint8Array): Promise<void>;
+  save(): Promise<string | undefined>;
+  digest(): Promise<string>;
+  /** Remembers the state at a part boundary. */
+  mark(): Promise<void>;
+  /** Forgets the bytes since the last mark (a part that will not be stored). */
+  rewind(): Promise<void>;
+  /** Frees the hasher's session; call once the slice is over, however it ended. */
+  end(): void;
 }
 
 export interface HashChoice {
@@ -32,31 +38,19 @@ export interface HashChoice {
  * survives the invocation. `forced`: an earlier slice ran out of time on node:crypto, so it is hash-wasm now.
  */
 export async function chooseHasher(facts: HashChoice): Promise<Hasher> {
-  if (facts.wholeFile) return nativeHasher();
+  if (facts.wholeFile) return await nativeHasher();
   const timeBudget =
     facts.secondsLeft === undefined ? Number.POSITIVE_INFINITY : facts.secondsLeft * ASSUMED_MIN_BYTES_PER_SECOND;
   const budget = Math.min(facts.sliceBytes ?? Number.POSITIVE_INFINITY, timeBudget);
   const length = facts.contentLength;
-  if (!facts.forced && length !== undefined && length <= budget) return nativeHasher();
+  if (!facts.forced && length !== undefined && length <= budget) return await nativeHasher();
   return await resumableHasher(undefined);
 }
 
-export function nativeHasher(): Hasher {
-  const hash = createHash('sha256');
-  return {
-    resumable: false,
-    update: (bytes) => hash.update(bytes),
-    save: () => undefined,
-    digest: () => hash.digest('hex'),
-  };
+export async function nativeHasher(): Promise<Hasher> {
+  return { resumable: false, ...(await startOffThreadSha256('native')) };
 }
 
 export async function resumableHasher(state: string | undefined): Promise<Hasher> {
-  const hash = await createResumableSha256(state);
-  return {
-    resumable: true,
-    update: (bytes) => hash.update(bytes),
-    save: () => hash.save(),
-    digest: () => hash.digest(),
-  };
+  return { resumable: true, ...(await startOffThreadSha256('resumable', state)) };
 }

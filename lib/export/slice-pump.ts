@@ -1,15 +1,21 @@
-// The body of a copy slice: whole parts are cut from the download, hashed and counted, and uploaded two at a time;
-// the slice stops at a part boundary when its bytes or its time are up.
+// The body of a copy slice: the download is copied once into part-sized buffers; each part is counted, hashed (on the
+// sha256 thread) and uploaded while it fills (when its length is known), `queueSize` uploads at most; the slice stops
+// at a part boundary when its bytes or time are up, and a part it cannot finish is taken back out of the hash and
+// the count.
 
 import { systemClock } from '../retry.ts';
 import type { CopySliceDeps, CopySliceInput } from './copy-slice.ts';
-import type { CsvRecordCounter } from './csv-records.ts';
+import { CsvRecordCounter, type CsvRowState } from './csv-records.ts';
 import type { Download } from './download.ts';
 import type { SourceValidators } from './file-source.ts';
 import { type UploadTarget, uploadPart } from './multipart.ts';
+import { givePartBuffer, takePartBuffer } from './part-buffers.ts';
+import { PartFill } from './part-fill.ts';
 import type { Hasher } from './slice-hash.ts';
 
 const MiB = 1024 * 1024;
+/** New bytes of a part are handed to the sha256 thread in batches of this size. */
+const HASH_BATCH = MiB;
 
 /** One invocation's copy of one file, from where the checkpoint (or byte 0) put it. */
 export interface Slice {
@@ -29,31 +35,134 @@ export interface Slice {
   restarts: number;
 }
 
+/** A part being filled: its upload (streaming, or started once it is full), hashing and where the count stood. */
+interface OpenPart {
+  fill: PartFill;
+  number: number;
+  /** The upload streams while the part fills (its length is known), or starts when it is full. */
+  streaming: boolean;
+  upload?: Promise<void>;
+  hashing: Array<Promise<void>>;
+  hashedTo: number;
+  countedBefore: CsvRowState;
+  stop: AbortController;
+}
+
 const inflight = new WeakMap<Slice, Array<Promise<void>>>();
 
 /** Reads the body into whole parts and sends them; resolves true at the end of the file, false at a slice end. */
 export async function pump(slice: Slice): Promise<boolean> {
   const partSize = slice.deps.partSizeBytes ?? 8 * MiB;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  for await (const chunk of slice.download.body as AsyncIterable<Buffer>) {
-    // Out of time: what is not a whole part yet is dropped; the next slice fetches it again.
-    if (timeUp(slice)) return false;
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    while (pendingBytes >= partSize) {
-      const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
-      const rest = all.subarray(partSize);
-      pending = rest.length > 0 ? [rest] : [];
-      pendingBytes = rest.length;
-      await sendPart(slice, all.subarray(0, partSize));
-      if (sliceFull(slice)) return false;
+  let part: OpenPart | undefined;
+  try {
+    for await (const chunk of slice.download.body as AsyncIterable<Buffer>) {
+      // Out of time: the part not yet whole is dropped; the next slice fetches it again.
+      if (timeUp(slice)) return false;
+      for (let from = 0; from < chunk.length; ) {
+        part ??= await openPart(slice, partSize);
+        const taken = part.fill.write(chunk, from);
+        slice.counter.push(chunk.subarray(from, from + taken));
+        from += taken;
+        feedHash(slice, part);
+        if (!part.fill.full) continue;
+        closePart(slice, part);
+        part = undefined;
+        await roomForNextPart(slice);
+        if (sliceFull(slice)) return false;
+      }
     }
+    const broken = slice.download.failure() ?? slice.download.incomplete();
+    if (broken) throw broken;
+    // The last part of a file of unknown length is known to be the last only now.
+    if (part && part.fill.filled > 0 && !part.streaming) {
+      closePart(slice, part, part.fill.filled);
+      part = undefined;
+    }
+    return true;
+  } finally {
+    if (part) await dropPart(slice, part);
   }
-  const broken = slice.download.failure() ?? slice.download.incomplete();
-  if (broken) throw broken;
-  if (pendingBytes > 0) await sendPart(slice, Buffer.concat(pending));
-  return true;
+}
+
+/** The next part, with the whole buffer it fills; its upload starts now when its exact length is known. */
+async function openPart(slice: Slice, partSize: number): Promise<OpenPart> {
+  const length = slice.download.encoded ? undefined : slice.validators.length;
+  const size = length === undefined ? partSize : Math.min(partSize, length - slice.offset);
+  const stop = new AbortController();
+  const fill = new PartFill(takePartBuffer(partSize), size);
+  const part: OpenPart = {
+    fill,
+    number: slice.partNumber++,
+    streaming: length !== undefined,
+    hashing: [],
+    hashedTo: 0,
+    countedBefore: slice.counter.save(),
+    stop,
+  };
+  if (part.streaming) part.upload = startUpload(slice, part, { size, open: () => fill.open() });
+  return part;
+}
+
+function startUpload(slice: Slice, part: OpenPart, body: Parameters<typeof uploadPart>[3]): Promise<void> {
+  const signal = slice.deps.signal ? AbortSignal.any([slice.deps.signal, part.stop.signal]) : part.stop.signal;
+  const upload = uploadPart(slice.target, slice.uploadId, part.number, body, { ...slice.deps, signal });
+  upload.catch(() => {});
+  return upload;
+}
+
+/** Hands the part's new bytes to the sha256 thread once a batch is ready (or the part is whole). */
+function feedHash(slice: Slice, part: OpenPart): void {
+  const { fill } = part;
+  if (fill.filled - part.hashedTo < HASH_BATCH && !fill.full) return;
+  part.hashing.push(slice.hasher.update(fill.buffer.subarray(part.hashedTo, fill.filled)));
+  part.hashedTo = fill.filled;
+}
+
+/** The part is whole (or the file ended): hash mark, upload if not yet streaming, and reuse of its buffer after. */
+function closePart(slice: Slice, part: OpenPart, size = part.fill.size): void {
+  if (part.hashedTo < part.fill.filled) {
+    part.hashing.push(slice.hasher.update(part.fill.buffer.subarray(part.hashedTo, part.fill.filled)));
+  }
+  part.hashing.push(slice.hasher.mark());
+  part.upload ??= startUpload(slice, part, part.fill.buffer.subarray(0, size));
+  slice.offset += size;
+  // The buffer is reused only when nothing reads it any more, whichever fails first.
+  const done = Promise.allSettled([part.upload, ...part.hashing]).then((results) => {
+    givePartBuffer(part.fill.buffer);
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
+  });
+  done.catch(() => {});
+  const queue = inflight.get(slice) ?? [];
+  inflight.set(slice, queue);
+  queue.push(done);
+  slice.deps.onProgress?.({
+    fileIndex: slice.input.index,
+    fileCount: slice.input.fileCount,
+    key: slice.input.key,
+    bytes: slice.offset,
+    rows: slice.counter.count,
+    contentLength: slice.validators.length,
+  });
+}
+
+/** At most `queueSize` uploads at once: the part about to open streams its own, so wait for earlier ones. */
+async function roomForNextPart(slice: Slice): Promise<void> {
+  const queue = inflight.get(slice) ?? [];
+  const limit = Math.max(0, (slice.deps.queueSize ?? 2) - 1);
+  while (queue.length > limit) await queue.shift();
+}
+
+/** A part this slice will not finish: its upload is cancelled and its bytes leave the hash and the count. */
+async function dropPart(slice: Slice, part: OpenPart): Promise<void> {
+  const reason = new Error(`part ${part.number} was not completed in this slice`);
+  part.fill.abort(reason);
+  part.stop.abort(reason);
+  slice.partNumber = part.number;
+  await Promise.allSettled([part.upload, ...part.hashing]);
+  // A thread that cannot rewind cannot save either: the checkpoint then fails, with the error that ended the part.
+  await slice.hasher.rewind().catch(() => {});
+  slice.counter = CsvRecordCounter.load(part.countedBefore);
+  givePartBuffer(part.fill.buffer);
 }
 
 function timeUp(slice: Slice): boolean {
@@ -66,27 +175,6 @@ function sliceFull(slice: Slice): boolean {
   if (slice.wholeFile || !slice.hasher.resumable || sliceBytes === undefined) return false;
   const length = slice.validators.length;
   return slice.offset - slice.sliceStart >= sliceBytes && (length === undefined || slice.offset < length);
-}
-
-async function sendPart(slice: Slice, part: Buffer): Promise<void> {
-  slice.hasher.update(part);
-  slice.counter.push(part);
-  slice.offset += part.length;
-  const partNumber = slice.partNumber++;
-  const queue = inflight.get(slice) ?? [];
-  inflight.set(slice, queue);
-  const upload = uploadPart(slice.target, slice.uploadId, partNumber, part, slice.deps);
-  upload.catch(() => {});
-  queue.push(upload);
-  if (queue.length >= (slice.deps.queueSize ?? 2)) await queue.shift();
-  slice.deps.onProgress?.({
-    fileIndex: slice.input.index,
-    fileCount: slice.input.fileCount,
-    key: slice.input.key,
-    bytes: slice.offset,
-    rows: slice.counter.count,
-    contentLength: slice.validators.length,
-  });
 }
 
 export async function settle(slice: Slice): Promise<void> {

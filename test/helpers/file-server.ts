@@ -17,6 +17,11 @@ export interface FileAnswer {
   /** Send the headers (and `truncateAfter` bytes, if given), then go silent until the client gives up. */
   hang?: boolean;
   headers?: Record<string, string>;
+  /**
+   * Honour `Range: bytes=N-` (206 + Content-Range, If-Range against the ETag) on a `body` answer, sending an ETag
+   * and Last-Modified as an object store does; `truncateAfter` then counts from N.
+   */
+  ranges?: boolean;
 }
 
 export interface RecordedRequest {
@@ -46,7 +51,7 @@ export async function startFileServer(): Promise<FileServer> {
     requests.push({ path: url.pathname, url: request.url ?? '', headers: request.headers });
     const answers = routes.get(url.pathname);
     const answer = answers && answers.length > 1 ? answers.shift() : answers?.[0];
-    void respond(response, answer ?? { status: 404, body: 'not found' });
+    void respond(response, answer ?? { status: 404, body: 'not found' }, request.headers);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -72,8 +77,21 @@ export async function startFileServer(): Promise<FileServer> {
   };
 }
 
-async function respond(response: ServerResponse, answer: FileAnswer): Promise<void> {
-  const status = answer.status ?? 200;
+const RANGE_ETAG = '"file-server-v1"';
+
+/** The part of a ranged answer's body the request asks for, with its status and headers. */
+function ranged(answer: FileAnswer, body: Buffer, request: IncomingHttpHeaders) {
+  const headers: Record<string, string> = { etag: RANGE_ETAG, 'last-modified': new Date(0).toUTCString() };
+  const match = /^bytes=(\d+)-$/.exec(request.range ?? '');
+  const ifRange = request['if-range'];
+  if (!answer.ranges || !match || (ifRange !== undefined && ifRange !== RANGE_ETAG)) return { body, headers };
+  const start = Number(match[1]);
+  headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
+  return { status: 206, body: body.subarray(start), headers };
+}
+
+async function respond(response: ServerResponse, answer: FileAnswer, request: IncomingHttpHeaders): Promise<void> {
+  let status = answer.status ?? 200;
   const headers: Record<string, string> = { 'content-type': 'text/csv', ...answer.headers };
   if (answer.stream) {
     if (answer.length !== undefined) headers['content-length'] = String(answer.length);
@@ -86,10 +104,16 @@ async function respond(response: ServerResponse, answer: FileAnswer): Promise<vo
     response.end();
     return;
   }
-  let body = typeof answer.body === 'string' ? Buffer.from(answer.body) : Buffer.from(answer.body ?? new Uint8Array());
+  let body: Buffer =
+    typeof answer.body === 'string' ? Buffer.from(answer.body) : Buffer.from(answer.body ?? new Uint8Array());
   if (answer.gzip) {
     body = gzipSync(body);
     headers['content-encoding'] = 'gzip';
+  }
+  if (answer.ranges) {
+    const part = ranged(answer, body, request);
+    Object.assign(headers, part.headers);
+    [status, body] = [part.status ?? status, part.body];
   }
   headers['content-length'] = String(body.length);
   response.writeHead(status, headers);

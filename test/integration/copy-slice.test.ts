@@ -8,6 +8,7 @@ import {
   GetObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +24,7 @@ import {
 import { type CopySliceDeps, type CopySliceResult, copySlice } from '../../lib/export/copy-slice.ts';
 import { exportKeyPrefix } from '../../lib/export/manifest.ts';
 import { createLogger } from '../../lib/log.ts';
+import { systemClock } from '../../lib/retry.ts';
 import { type LocalS3, startLocalS3 } from '../../local/aws/s3.ts';
 import { csvStream } from '../../local/emulators/csv-generator.ts';
 import { type FileServer, startFileServer } from '../helpers/file-server.ts';
@@ -187,7 +189,7 @@ describe('copySlice against the embedded S3 over real HTTP', () => {
     // 8 s left at an assumed 1 MiB/s cannot cover 16 MiB: hash-wasm, whose state can be saved.
     const { deps, input, key, logs } = setUp({ deadlineAt: Date.now() + 8_000 });
     const body = csv(600_000); // ~16 MiB: the connection drops at 12 MiB, after two whole 5 MiB parts
-    files.serve('/broken/a.csv', { body, truncateAfter: 12 * MiB }, { body });
+    files.serve('/broken/a.csv', { body, truncateAfter: 12 * MiB, ranges: true }, { body, ranges: true });
     const first = await copySlice(deps, input('/broken/a.csv'));
     expect(first).toMatchObject({ done: false, checkpoint: { offset: 10 * MiB, nextPartNumber: 3 } });
     expect(logs.some((line) => line.includes('download broke; the next slice continues'))).toBe(true);
@@ -200,6 +202,42 @@ describe('copySlice against the embedded S3 over real HTTP', () => {
       file: { key, bytes: Buffer.byteLength(body), sha256: sha256(body), rows: 600_000 },
     });
     expect(await objectText(key)).toBe(body);
+    expect(requestsFor('/broken/').map((request) => request.headers.range)).toEqual([undefined, `bytes=${10 * MiB}-`]);
+  });
+
+  it('runs out of time mid-part: that part leaves the hash, the count and S3, and the next slice copies it exactly', async () => {
+    // The clock says time is up 40 network chunks after the first part (mid-part, with some of it already hashed
+    // and streamed to S3); the second slice resumes with Range from the last whole part.
+    let partsClosed = 0;
+    let readsAfter = 0;
+    const deadlineAt = Date.now() + 8_000;
+    const clock = {
+      now: () => (partsClosed >= 1 && ++readsAfter > 40 ? deadlineAt + 1 : Date.now()),
+      sleep: async () => {},
+    };
+    const { deps, input, key } = setUp({ deadlineAt, clock, onProgress: () => void partsClosed++ });
+    const body = csv(600_000, true);
+    files.serve('/late/a.csv', { body, ranges: true });
+    const first = await copySlice(deps, input('/late/a.csv'));
+    const checkpoint = first.done ? undefined : first.checkpoint;
+    const whole = checkpoint?.offset ?? 0;
+    expect(whole % (5 * MiB)).toBe(0);
+    expect(whole).toBeGreaterThan(0);
+    expect(checkpoint).toMatchObject({ nextPartNumber: whole / (5 * MiB) + 1, rowState: { bytes: whole } });
+    const parts = await s3.client.send(
+      new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: checkpoint?.uploadId }),
+    );
+    expect(parts.Parts?.map((part) => part.Size)).toEqual(Array(whole / (5 * MiB)).fill(5 * MiB));
+    const second = await copySlice(
+      { ...deps, clock: systemClock, onProgress: undefined },
+      { ...input('/late/a.csv'), checkpoint },
+    );
+    expect(second).toEqual({
+      done: true,
+      file: { key, bytes: Buffer.byteLength(body), sha256: sha256(body), rows: 600_001 },
+    });
+    expect(await objectText(key)).toBe(body);
+    expect(requestsFor('/late/').map((request) => request.headers.range)).toEqual([undefined, `bytes=${whole}-`]);
   });
 
   it('gives up on a server that goes silent mid-body (socket inactivity timeout)', async () => {

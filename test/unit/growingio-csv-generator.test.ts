@@ -117,7 +117,8 @@ describe('csv generator', () => {
       const whole = await collect(spec, columns);
       const starts = [whole.length - 1, whole.length - 40, whole.length];
       for (let i = 0; i < 12; i++) starts.push(next() % whole.length);
-      for (const start of starts) expect((await collect(spec, columns, start)).equals(whole.subarray(start))).toBe(true);
+      for (const start of starts)
+        expect((await collect(spec, columns, start)).equals(whole.subarray(start))).toBe(true);
     }
   });
 

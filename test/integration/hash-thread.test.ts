@@ -1,0 +1,105 @@
+// The copy's sha256 thread: digests equal node:crypto's across sessions, saved states, marks and rewinds; a bad state
+// is named; and the thread also runs from a Lambda bundle (where it loads the whole handler bundle).
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundle } from '../../bench/bundle.ts';
+import { BadRequest } from '../../lib/errors.ts';
+import { HASH_THREAD_ROLE, startOffThreadSha256 } from '../../lib/export/hash-thread.ts';
+
+const sha256 = (...parts: Uint8Array[]) => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
+};
+
+const directories: string[] = [];
+afterAll(async () => {
+  await Promise.all(directories.map((directory) => rm(directory, { recursive: true, force: true })));
+});
+
+describe('the sha256 thread', () => {
+  it('keeps concurrent sessions apart, reads shared buffers in place and resumes from a saved state', async () => {
+    const shared = Buffer.from(new SharedArrayBuffer(3 << 20));
+    randomBytes(shared.length).copy(shared);
+    const plain = randomBytes(1 << 20);
+    const [native, resumable] = await Promise.all([startOffThreadSha256('native'), startOffThreadSha256('resumable')]);
+    await Promise.all([
+      native.update(shared.subarray(0, 1 << 20)),
+      resumable.update(plain),
+      native.update(shared.subarray(1 << 20)),
+      resumable.update(shared.subarray(0, 12_345)),
+    ]);
+    const state = await resumable.save();
+    resumable.end();
+    const resumed = await startOffThreadSha256('resumable', state);
+    await resumed.update(shared.subarray(12_345));
+    expect(await native.digest()).toBe(sha256(shared));
+    expect(await resumed.digest()).toBe(sha256(plain, shared));
+    expect(await native.save()).toBeUndefined();
+    native.end();
+    resumed.end();
+  });
+
+  it('rewinds to the last mark (a part that was not stored); node:crypto then refuses a digest', async () => {
+    const [a, b, c] = [randomBytes(70_001), randomBytes(5_000), randomBytes(33)];
+    const resumable = await startOffThreadSha256('resumable');
+    await resumable.update(a);
+    await resumable.mark();
+    await resumable.update(b);
+    await resumable.rewind();
+    await resumable.update(c);
+    expect(await resumable.digest()).toBe(sha256(a, c));
+    resumable.end();
+    const native = await startOffThreadSha256('native');
+    await native.update(a);
+    await native.rewind();
+    await expect(native.digest()).rejects.toThrow(/rewound/);
+    native.end();
+  });
+
+  it('names hashState when a state is malformed or not a SHA-256 state', async () => {
+    for (const state of ['not base64!', Buffer.from('x'.repeat(116)).toString('base64')]) {
+      const error = await startOffThreadSha256('resumable', state).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(error).toBeInstanceOf(BadRequest);
+      expect((error as BadRequest).errors).toEqual([expect.objectContaining({ field: 'hashState' })]);
+    }
+  });
+
+  it('runs from the bundled copyExport Lambda, whose other top-level code stays idle on the thread', async () => {
+    // Inside the repository, so the bundle's external @aws-sdk/* resolve as Lambda's runtime provides them.
+    await mkdir('.esbuild', { recursive: true });
+    const directory = await mkdtemp(join('.esbuild', 'hash-thread-'));
+    directories.push(directory);
+    const outfile = join(directory, 'copy-export.mjs');
+    await bundle('functions/copy-export.ts', outfile);
+    const worker = new Worker(resolve(outfile), { workerData: { role: HASH_THREAD_ROLE } });
+    const replies: Array<{ seq: number; value?: string; error?: unknown }> = [];
+    const failed = new Promise<never>((_resolve, reject) => worker.once('error', reject));
+    const got = (count: number) =>
+      Promise.race([
+        failed,
+        new Promise<void>((resolve) => {
+          const check = () => (replies.length >= count ? resolve() : setTimeout(check, 5));
+          check();
+        }),
+      ]);
+    worker.on('message', (reply) => replies.push(reply));
+    const data = randomBytes(100_000);
+    worker.postMessage({ op: 'start', session: 1, kind: 'resumable' });
+    worker.postMessage({ op: 'update', session: 1, seq: 1, bytes: data });
+    worker.postMessage({ op: 'digest', session: 1, seq: 2 });
+    await got(3);
+    await worker.terminate();
+    expect(replies.map(({ seq, value, error }) => ({ seq, value, error }))).toEqual([
+      { seq: 0, value: undefined, error: undefined },
+      { seq: 1, value: undefined, error: undefined },
+      { seq: 2, value: sha256(data), error: undefined },
+    ]);
+  }, 60_000);
+});
