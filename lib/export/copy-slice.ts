@@ -56,6 +56,8 @@ export interface CopySliceDeps {
   sliceBytes?: number;
   /** Epoch ms when the slice must have ended (Lambda deadline minus a margin). */
   deadlineAt?: number;
+  /** Bytes a copy measures before it picks its sha256 when only time might not suffice; default 64 MiB (test knob). */
+  probeBytes?: number;
   /** Parts uploading while the next one downloads; default 2. */
   queueSize?: number;
   clock?: Clock;

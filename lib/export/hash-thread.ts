@@ -15,9 +15,12 @@ const ROLE = HASH_THREAD_ROLE;
 
 /** node:crypto (fast, its state cannot leave the process) or hash-wasm (its state is the checkpoint's hashState). */
 export type HashKind = 'native' | 'resumable';
+/** `probe` feeds both until decide() keeps one: while it is unknown whether the file fits this invocation. */
+export type SessionKind = HashKind | 'probe';
 
 type Request =
-  | { op: 'start'; session: number; kind: HashKind; state?: string }
+  | { op: 'start'; session: number; kind: SessionKind; state?: string }
+  | { op: 'decide'; session: number; seq: number; kind: HashKind }
   | { op: 'update'; session: number; seq: number; bytes: Uint8Array }
   | { op: 'save' | 'digest' | 'mark' | 'rewind' | 'end'; session: number; seq: number };
 
@@ -29,11 +32,14 @@ interface ThreadHash {
   digest(): string;
   mark(): void;
   rewind(): void;
+  /** The one to keep (probe sessions only). */
+  decide?(kind: HashKind): ThreadHash;
 }
 
 // ---- the thread's side ----
 
-async function startHash(kind: HashKind, state: string | undefined): Promise<ThreadHash> {
+async function startHash(kind: SessionKind, state: string | undefined): Promise<ThreadHash> {
+  if (kind === 'probe') return probeHash(await startHash('native', undefined), await startHash('resumable', undefined));
   if (kind === 'resumable') return await createResumableSha256(state);
   // node:crypto cannot go back: after a rewind its digest would be wrong, so it refuses to give one.
   const hash = createHash('sha256');
@@ -49,6 +55,27 @@ async function startHash(kind: HashKind, state: string | undefined): Promise<Thr
     rewind: () => {
       rewound = true;
     },
+  };
+}
+
+/** Both hashes on every byte; saves are hash-wasm's, the digest node:crypto's (they agree). */
+function probeHash(native: ThreadHash, resumable: ThreadHash): ThreadHash {
+  return {
+    update: (bytes) => {
+      native.update(bytes);
+      resumable.update(bytes);
+    },
+    save: () => resumable.save(),
+    digest: () => native.digest(),
+    mark: () => {
+      native.mark();
+      resumable.mark();
+    },
+    rewind: () => {
+      native.rewind();
+      resumable.rewind();
+    },
+    decide: (kind) => (kind === 'native' ? native : resumable),
   };
 }
 
@@ -82,7 +109,13 @@ function serve(port: NonNullable<typeof parentPort>): void {
     else if (request.op === 'digest') answer(request, (hash) => hash.digest());
     else if (request.op === 'mark') answer(request, (hash) => void hash.mark());
     else if (request.op === 'rewind') answer(request, (hash) => void hash.rewind());
-    else {
+    else if (request.op === 'decide') {
+      answer(request, (hash) => {
+        if (!hash.decide) throw new Error('only a probe session decides');
+        hashes.set(request.session, Promise.resolve(hash.decide(request.kind)));
+        return undefined;
+      });
+    } else {
       answer(request, () => undefined);
       hashes.delete(request.session);
     }
@@ -154,12 +187,14 @@ export interface OffThreadSha256 {
   mark(): Promise<void>;
   /** Forgets the bytes given since the last mark (a part that will not be stored); node:crypto then has no digest. */
   rewind(): Promise<void>;
+  /** A probe session keeps only `kind` from now on. */
+  decide(kind: HashKind): Promise<void>;
   /** Ends the session on the thread (idempotent; no other call after it). */
   end(): void;
 }
 
 /** A sha256 session on the thread; rejects with a BadRequest naming hashState when `state` is not one. */
-export async function startOffThreadSha256(kind: HashKind, state?: string): Promise<OffThreadSha256> {
+export async function startOffThreadSha256(kind: SessionKind, state?: string): Promise<OffThreadSha256> {
   const { worker, waiters } = hashThread();
   const session = ++sessions;
   let seq = 0;
@@ -185,6 +220,7 @@ export async function startOffThreadSha256(kind: HashKind, state?: string): Prom
     digest: async () => (await ask('digest'))!,
     mark: async () => void (await ask('mark')),
     rewind: async () => void (await ask('rewind')),
+    decide: async (keep) => void (await call({ op: 'decide', session, seq: ++seq, kind: keep })),
     end: () => {
       if (ended) return;
       ended = true;

@@ -11,7 +11,7 @@ import type { SourceValidators } from './file-source.ts';
 import { type UploadTarget, uploadPart } from './multipart.ts';
 import { givePartBuffer, takePartBuffer } from './part-buffers.ts';
 import { PartFill } from './part-fill.ts';
-import type { Hasher } from './slice-hash.ts';
+import { type Hasher, probeVerdict } from './slice-hash.ts';
 
 const MiB = 1024 * 1024;
 /** New bytes of a part are handed to the sha256 thread in batches of this size. */
@@ -53,6 +53,7 @@ const inflight = new WeakMap<Slice, Array<Promise<void>>>();
 /** Reads the body into whole parts and sends them; resolves true at the end of the file, false at a slice end. */
 export async function pump(slice: Slice): Promise<boolean> {
   const partSize = slice.deps.partSizeBytes ?? 8 * MiB;
+  const startedAt = (slice.deps.clock ?? systemClock).now();
   let part: OpenPart | undefined;
   try {
     for await (const chunk of slice.download.body as AsyncIterable<Buffer>) {
@@ -67,6 +68,7 @@ export async function pump(slice: Slice): Promise<boolean> {
         if (!part.fill.full) continue;
         closePart(slice, part);
         part = undefined;
+        if (slice.hasher.probing) await endProbe(slice, startedAt);
         await roomForNextPart(slice);
         if (sliceFull(slice)) return false;
       }
@@ -163,6 +165,29 @@ async function dropPart(slice: Slice, part: OpenPart): Promise<void> {
   await slice.hasher.rewind().catch(() => {});
   slice.counter = CsvRecordCounter.load(part.countedBefore);
   givePartBuffer(part.fill.buffer);
+}
+
+/** Once the probe has measured enough, keeps node:crypto when the rest will make it in time, else hash-wasm. */
+async function endProbe(slice: Slice, startedAt: number): Promise<void> {
+  const { deadlineAt, clock, logger } = slice.deps;
+  const length = slice.validators.length;
+  if (deadlineAt === undefined || length === undefined) return await slice.hasher.decide('resumable');
+  const now = (clock ?? systemClock).now();
+  const facts = {
+    bytes: slice.offset - slice.sliceStart,
+    seconds: (now - startedAt) / 1000,
+    remaining: length - slice.offset,
+    secondsLeft: (deadlineAt - now) / 1000,
+  };
+  const verdict = probeVerdict(facts, slice.deps.probeBytes);
+  if (!verdict) return;
+  await slice.hasher.decide(verdict);
+  logger?.info('sha256 chosen after measuring the copy', {
+    key: slice.input.key,
+    hash: verdict === 'native' ? 'node:crypto' : 'hash-wasm',
+    mibPerSecond: Math.round((facts.bytes / MiB / Math.max(facts.seconds, 0.001)) * 10) / 10,
+    secondsLeft: Math.round(facts.secondsLeft),
+  });
 }
 
 function timeUp(slice: Slice): boolean {

@@ -240,6 +240,51 @@ describe('copySlice against the embedded S3 over real HTTP', () => {
     expect(requestsFor('/late/').map((request) => request.headers.range)).toEqual([undefined, `bytes=${whole}-`]);
   });
 
+  it('measures its speed before choosing the sha256 when only time might not suffice: node:crypto if fast enough', async () => {
+    // 16 MiB against 8 s at the assumed 1 MiB/s would be hash-wasm from the start; measured, it is far faster.
+    const { deps, input, key, logs } = setUp({ deadlineAt: Date.now() + 8_000, probeBytes: 5 * MiB });
+    const body = csv(600_000, true);
+    files.serve('/probe-fast/a.csv', { body, ranges: true });
+    const result = await copySlice(deps, input('/probe-fast/a.csv'));
+    expect(result).toEqual({
+      done: true,
+      file: { key, bytes: Buffer.byteLength(body), sha256: sha256(body), rows: 600_001 },
+    });
+    expect(logs.filter((line) => line.includes('sha256 chosen'))).toEqual([expect.stringContaining('"node:crypto"')]);
+  });
+
+  it('keeps hash-wasm when the measured speed will not make it: the probed bytes are in the state it resumes from', async () => {
+    // The clock jumps 3 s when the first 5 MiB part is stored (1.7 MiB/s leaves 11 MiB needing ~6.6 s of 5 s left),
+    // then past the deadline after the second: the slice ends with a checkpoint at 10 MiB.
+    let jump = 0;
+    let stored = 0;
+    const deadlineAt = Date.now() + 8_000;
+    const clock = { now: () => Date.now() + jump, sleep: async () => {} };
+    const onProgress = () => {
+      stored++;
+      jump = stored === 1 ? 3_000 : 60_000;
+    };
+    const { deps, input, key, logs } = setUp({ deadlineAt, probeBytes: 5 * MiB, clock, onProgress });
+    const body = csv(600_000, true);
+    files.serve('/probe-slow/a.csv', { body, ranges: true });
+    const first = await copySlice(deps, input('/probe-slow/a.csv'));
+    expect(logs.filter((line) => line.includes('sha256 chosen'))).toEqual([expect.stringContaining('"hash-wasm"')]);
+    expect(first).toMatchObject({ done: false, checkpoint: { offset: 10 * MiB, hashState: expect.any(String) } });
+    const checkpoint = first.done ? undefined : first.checkpoint;
+    const second = await copySlice(
+      { ...deps, clock: systemClock, deadlineAt: undefined, onProgress: undefined },
+      { ...input('/probe-slow/a.csv'), checkpoint },
+    );
+    expect(second).toEqual({
+      done: true,
+      file: { key, bytes: Buffer.byteLength(body), sha256: sha256(body), rows: 600_001 },
+    });
+    expect(requestsFor('/probe-slow/').map((request) => request.headers.range)).toEqual([
+      undefined,
+      `bytes=${10 * MiB}-`,
+    ]);
+  });
+
   it('gives up on a server that goes silent mid-body (socket inactivity timeout)', async () => {
     const { deps, input, key } = setUp({ timeoutMs: 150 });
     files.serve('/silent/a.csv', { body: csv(100), truncateAfter: 100, hang: true });

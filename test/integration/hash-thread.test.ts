@@ -60,6 +60,27 @@ describe('the sha256 thread', () => {
     native.end();
   });
 
+  it('runs both hashes in a probe until it keeps one: node:crypto, or hash-wasm with a state to resume from', async () => {
+    const [a, b] = [randomBytes(300_000), randomBytes(200_001)];
+    const kept = await startOffThreadSha256('probe');
+    await kept.update(a);
+    await kept.decide('native');
+    await kept.update(b);
+    expect(await kept.save()).toBeUndefined();
+    expect(await kept.digest()).toBe(sha256(a, b));
+    kept.end();
+    const resumable = await startOffThreadSha256('probe');
+    await resumable.update(a);
+    await resumable.decide('resumable');
+    const state = await resumable.save();
+    resumable.end();
+    const resumed = await startOffThreadSha256('resumable', state);
+    await resumed.update(b);
+    expect(await resumed.digest()).toBe(sha256(a, b));
+    await expect(resumed.decide('native')).rejects.toThrow(/only a probe/);
+    resumed.end();
+  });
+
   it('names hashState when a state is malformed or not a SHA-256 state', async () => {
     for (const state of ['not base64!', Buffer.from('x'.repeat(116)).toString('base64')]) {
       const error = await startOffThreadSha256('resumable', state).then(
