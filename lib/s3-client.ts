@@ -14,5 +14,20 @@ export function createS3Client(opts: AwsClientOptions = {}): S3Client {
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    logger: sdkLogger,
   });
 }
+
+/**
+ * The SDK's own console output, less one line: it warns "An error was encountered in a non-retryable streaming
+ * request." on every failed streamed UploadPart, which the copy retries itself (with a fresh stream of the same
+ * part) or cancels on purpose (a part a slice will not finish).
+ */
+const sdkLogger = {
+  debug: () => {},
+  info: () => {},
+  warn: (...args: unknown[]) => {
+    if (!String(args[0]).includes('non-retryable streaming request')) console.warn(...args);
+  },
+  error: (...args: unknown[]) => console.error(...args),
+};

@@ -15,6 +15,7 @@ import { createRequestExport, type RequestExportDeps } from '../functions/handle
 import { createStartExport } from '../functions/handlers/start-export.ts';
 import { createStartSync } from '../functions/handlers/start-sync.ts';
 import { type Config, configSecrets, type Env, parseConfig, realServices } from '../lib/config.ts';
+import { closeHashThread } from '../lib/export/hash-thread.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { createS3Client } from '../lib/s3-client.ts';
 import { createSfnClient } from '../lib/sfn-client.ts';
@@ -227,7 +228,8 @@ const RETRYING_STATES = [
 ];
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
-  const closers: Closers = [];
+  // Closed last: the copies' sha256 thread, once nothing uses it.
+  const closers: Closers = [closeHashThread];
   const tracker = createTaskTracker();
   try {
     const { overrides, growingio, s3, tencent } = await startStandIns(options, closers);

@@ -169,6 +169,17 @@ function hashThread(): NonNullable<typeof thread> {
   return current;
 }
 
+/**
+ * Stops the thread when no copy is using it (a CLI about to exit: tearing a thread down during the process's own exit
+ * leaves a window in which a second Ctrl-C would kill the process). The next copy starts a new one.
+ */
+export async function closeHashThread(): Promise<void> {
+  const current = thread;
+  if (!current || open > 0) return;
+  thread = undefined;
+  await current.worker.terminate();
+}
+
 function invalidState(message: string): BadRequest {
   const why = message.replace(/^Invalid hashState: /, '');
   return new BadRequest(`Invalid hashState: ${why}`, { errors: [{ field: 'hashState', message: why }] });
