@@ -19,9 +19,10 @@ export function createS3Client(opts: AwsClientOptions = {}): S3Client {
 }
 
 /**
- * The SDK's own console output, less one line: it warns "An error was encountered in a non-retryable streaming
- * request." on every failed streamed UploadPart, which the copy retries itself (with a fresh stream of the same
- * part) or cancels on purpose (a part a slice will not finish).
+ * The SDK's own output. With a logger given, the SDK logs every command (info) and every failed one with its whole
+ * input (error): both are dropped, our errors name what failed. Its warnings still reach the console, less one: "An
+ * error was encountered in a non-retryable streaming request." on every failed streamed UploadPart, which the copy
+ * sends again itself (a fresh stream of the same part) or cancels on purpose (a part a slice will not finish).
  */
 const sdkLogger = {
   debug: () => {},
@@ -29,5 +30,5 @@ const sdkLogger = {
   warn: (...args: unknown[]) => {
     if (!String(args[0]).includes('non-retryable streaming request')) console.warn(...args);
   },
-  error: (...args: unknown[]) => console.error(...args),
+  error: () => {},
 };
