@@ -134,6 +134,7 @@ interface Waiter {
 let thread: { worker: Worker; waiters: Map<string, Waiter> } | undefined;
 let sessions = 0;
 let open = 0;
+let exiting = false;
 
 /** The thread keeps the process alive only while a session is open (idle, it must not hold a CLI or a test). */
 function hold(worker: Worker, delta: 1 | -1): void {
@@ -145,6 +146,7 @@ function hold(worker: Worker, delta: 1 | -1): void {
 
 function hashThread(): NonNullable<typeof thread> {
   if (thread) return thread;
+  if (exiting) throw new Error('sha256 thread: the process is exiting');
   const worker = new Worker(new URL(import.meta.url), { workerData: { role: ROLE } });
   const current = { worker, waiters: new Map<string, Waiter>() };
   const fail = (error: Error) => {
@@ -170,12 +172,14 @@ function hashThread(): NonNullable<typeof thread> {
 }
 
 /**
- * Stops the thread when no copy is using it (a CLI about to exit: tearing a thread down during the process's own exit
- * leaves a window in which a second Ctrl-C would kill the process). The next copy starts a new one.
+ * Stops the thread when no copy is using it; `final` (a CLI about to exit) stops it anyway and starts no other.
+ * A thread still alive when the process exits is torn down during the exit itself, a window in which a second Ctrl-C
+ * kills the process with the signal's default action.
  */
-export async function closeHashThread(): Promise<void> {
+export async function closeHashThread(options: { final?: boolean } = {}): Promise<void> {
+  if (options.final) exiting = true;
   const current = thread;
-  if (!current || open > 0) return;
+  if (!current || (open > 0 && !options.final)) return;
   thread = undefined;
   await current.worker.terminate();
 }

@@ -14,23 +14,35 @@ export interface Interrupt {
   dispose(): void;
 }
 
+/**
+ * After the stop, the process still waits until no signal came for this long: a second Ctrl-C pressed right after the
+ * first must meet a handler, not the few milliseconds of the process's own exit, where Node's default would kill it.
+ */
+const QUIET_MS = 300;
+
 export function onInterrupt(stop: (signal: StopSignal) => Promise<void>): Interrupt {
   let stopping: Promise<number> | undefined;
+  let lastSignalAt = 0;
   let announce: (signal: StopSignal) => void = () => {};
   const received = new Promise<StopSignal>((resolve) => {
     announce = resolve;
   });
+  const quiet = async () => {
+    for (let wait = QUIET_MS; wait > 0; wait = lastSignalAt + QUIET_MS - Date.now()) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  };
   const listener = (signal: StopSignal) => {
+    lastSignalAt = Date.now();
     // A second Ctrl-C while cleaning up must not end the process half-way (Node's default would).
     if (stopping) return;
     announce(signal);
-    stopping = stop(signal).then(
-      () => exitCodeFor(signal),
-      (error: unknown) => {
+    stopping = stop(signal)
+      .catch((error: unknown) => {
         process.stderr.write(`stopping after ${signal} failed: ${(error as Error).message}\n`);
-        return exitCodeFor(signal);
-      },
-    );
+      })
+      .then(quiet)
+      .then(() => exitCodeFor(signal));
   };
   process.on('SIGINT', listener);
   process.on('SIGTERM', listener);

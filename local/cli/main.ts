@@ -2,6 +2,7 @@
 // The audience-pipeline CLI: export, audience-files, serve and emulate, on one machine or against real services.
 import { environment, parseConfig } from '../../lib/config.ts';
 import { AppError, ConfigError } from '../../lib/errors.ts';
+import { closeHashThread } from '../../lib/export/hash-thread.ts';
 import { redactText } from '../../lib/log.ts';
 import { parseCommandLine, UsageError } from './args.ts';
 import { DATA_DIR, runAudienceFiles, runEmulate, runExport, runServe, SFN_DIR } from './commands.ts';
@@ -59,19 +60,21 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`audience-pipeline: ${error.message}\n\n${USAGE}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    process.stderr.write(`audience-pipeline: ${redactText(message).replaceAll('\n', ' ')}\n`);
-    const caller = error instanceof ConfigError || (error instanceof AppError && error.statusCode === 400);
-    process.exitCode = caller ? 2 : 1;
-  },
-);
+main(process.argv.slice(2))
+  .finally(() => closeHashThread({ final: true }))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      if (error instanceof UsageError) {
+        process.stderr.write(`audience-pipeline: ${error.message}\n\n${USAGE}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      process.stderr.write(`audience-pipeline: ${redactText(message).replaceAll('\n', ' ')}\n`);
+      const caller = error instanceof ConfigError || (error instanceof AppError && error.statusCode === 400);
+      process.exitCode = caller ? 2 : 1;
+    },
+  );
