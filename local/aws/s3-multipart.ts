@@ -88,13 +88,20 @@ export class MultipartStore {
 
   async listParts(dir: string): Promise<Array<{ number: number; size: number; etag: string; modified: Date }>> {
     const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => PART_FILE.test(name));
+    // s3rver writes a part's bytes as they arrive and its `.md5` once they all did: a part without one is still
+    // arriving or was cut off (a cancelled UploadPart), and S3 does not list such a part.
+    const missing = (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error));
     const parts = await Promise.all(
       names.map(async (name) => {
-        const [info, md5] = await Promise.all([stat(join(dir, name)), readFile(join(dir, `${name}.md5`), 'utf8')]);
+        const [info, md5] = await Promise.all([
+          stat(join(dir, name)).catch(missing),
+          readFile(join(dir, `${name}.md5`), 'utf8').catch(missing),
+        ]);
+        if (!info || md5 === undefined) return undefined;
         return { number: Number(name), size: info.size, etag: `"${md5.trim()}"`, modified: info.mtime };
       }),
     );
-    return parts.sort((a, b) => a.number - b.number);
+    return parts.filter((part) => part !== undefined).sort((a, b) => a.number - b.number);
   }
 
   async listUploads(bucket: string): Promise<Array<{ key: string; uploadId: string; initiated: Date }>> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -161,6 +161,14 @@ describe('embedded S3 multipart operations', () => {
       await s3.client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: id }));
     }
     expect(await uploadDirs()).toEqual([]);
+  });
+
+  it('does not list a part whose upload was cut off (bytes on disk, no md5), as S3 would not', async () => {
+    const key = 'cut/part-00001.csv';
+    const { uploadId, etags } = await startUpload(key, [randomBytes(5 * MiB)]);
+    await writeFile(join(directory, BUCKET, '._S3rver_uploads', uploadId, '2'), randomBytes(1000));
+    const parts = await s3.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }));
+    expect(parts.Parts?.map((part) => [part.PartNumber, part.ETag])).toEqual([[1, etags[0]]]);
   });
 
   it("uploads an export's parts signed without hashing their bytes, and S3 stores them exactly", async () => {

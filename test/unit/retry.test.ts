@@ -77,7 +77,8 @@ describe('withRetry', () => {
     const clock = fakeClock();
     const refused = new DownloadRefused('HTTP 404');
     const { attempt, calls } = scripted([new DownloadFailed('first'), refused]);
-    const error = await rejection(withRetry(attempt, { ...POLICY, clock }));
+    // random 0.5: full jitter could draw a 0 ms wait, which sleeps not at all.
+    const error = await rejection(withRetry(attempt, { ...POLICY, clock, random: () => 0.5 }));
     expect(error).toBe(refused);
     expect(error.message).toBe('HTTP 404');
     expect(calls).toEqual([1, 2]);
