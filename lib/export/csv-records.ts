@@ -3,10 +3,18 @@
 import { z } from 'zod';
 import { BadRequest, type FieldError } from '../errors.ts';
 import { invalidInput, parseOrFail } from '../validation.ts';
-import { csvScanner, ESCAPED, FIELD_START, SCAN_BLOCK, UNQUOTED } from './csv-scan.ts';
+import {
+  CONTENT_BIT,
+  csvScanner,
+  ESCAPED,
+  FIELD_START,
+  RECORDS_SHIFT,
+  SCAN_BLOCK,
+  STATE_MASK,
+  UNQUOTED,
+} from './csv-scan.ts';
 
 const BOM = [0xef, 0xbb, 0xbf] as const;
-const CONTENT_BIT = 8; // csv-scan's packed state: state | content << 3, records above
 
 /**
  * Where a counter stands after the bytes it was given (`save()`), enough to resume on the next byte (`load()`).
@@ -91,11 +99,11 @@ export class CsvRecordCounter {
     while (i < chunk.length) {
       const end = Math.min(chunk.length, i + SCAN_BLOCK);
       input.set(chunk.subarray(i, end));
-      packed = scan(end - i, packed & (CONTENT_BIT | 7));
-      this.records += packed >>> 4;
+      packed = scan(end - i, packed & (CONTENT_BIT | STATE_MASK));
+      this.records += packed >>> RECORDS_SHIFT;
       i = end;
     }
-    this.state = packed & 7;
+    this.state = packed & STATE_MASK;
     this.hasContent = (packed & CONTENT_BIT) !== 0;
   }
 

@@ -10,6 +10,10 @@ export const ESCAPED = 4; // just saw `\` inside a quoted field: the next byte i
 
 /** Bytes scanned per call; the module's memory holds one block plus the 16-byte vector that may overhang it. */
 export const SCAN_BLOCK = 64 * 1024;
+/** The scanner's packed word: state in the low 3 bits, whether the open record has content in bit 3, records above. */
+export const STATE_MASK = 7;
+export const CONTENT_BIT = 8;
+export const RECORDS_SHIFT = 4;
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
