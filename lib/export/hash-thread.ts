@@ -7,11 +7,10 @@
 import { createHash } from 'node:crypto';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { BadRequest } from '../errors.ts';
-import { createResumableSha256 } from './resumable-hash.ts';
+import { createResumableSha256, invalidHashState } from './resumable-hash.ts';
 
 /** workerData.role that makes a module load (this file, or a bundle holding it) serve as the sha256 thread. */
 export const HASH_THREAD_ROLE = 'audience-pipeline:sha256';
-const ROLE = HASH_THREAD_ROLE;
 
 /** node:crypto (fast, its state cannot leave the process) or hash-wasm (its state is the checkpoint's hashState). */
 export type HashKind = 'native' | 'resumable';
@@ -24,7 +23,8 @@ type Request =
   | { op: 'update'; session: number; seq: number; bytes: Uint8Array }
   | { op: 'save' | 'digest' | 'mark' | 'rewind' | 'end'; session: number; seq: number };
 
-type Reply = { session: number; seq: number; value?: string; error?: { message: string; badState: boolean } };
+/** `badState`: why a hashState was refused (the thread's BadRequest, rebuilt on the copy's side). */
+type Reply = { session: number; seq: number; value?: string; error?: { message: string; badState?: string } };
 
 interface ThreadHash {
   update(bytes: Uint8Array): void;
@@ -85,17 +85,19 @@ function serve(port: NonNullable<typeof parentPort>): void {
     const seq = request.op === 'start' ? 0 : request.seq;
     const hash = hashes.get(request.session);
     const reply = (body: Partial<Reply>) => port.postMessage({ session: request.session, seq, ...body });
-    if (!hash) return reply({ error: { message: 'no such sha256 session', badState: false } });
+    if (!hash) return reply({ error: { message: 'no such sha256 session' } });
     hash.then(
       (ready) => {
         try {
           reply({ value: run(ready) });
         } catch (error) {
-          reply({ error: { message: (error as Error).message, badState: false } });
+          reply({ error: { message: (error as Error).message } });
         }
       },
-      (error: unknown) =>
-        reply({ error: { message: (error as Error).message, badState: error instanceof BadRequest } }),
+      (error: unknown) => {
+        const badState = error instanceof BadRequest ? error.errors[0]?.message : undefined;
+        reply({ error: { message: (error as Error).message, ...(badState ? { badState } : {}) } });
+      },
     );
   };
   port.on('message', (request: Request) => {
@@ -122,7 +124,8 @@ function serve(port: NonNullable<typeof parentPort>): void {
   });
 }
 
-if (!isMainThread && (workerData as { role?: unknown } | null)?.role === ROLE && parentPort) serve(parentPort);
+if (!isMainThread && (workerData as { role?: unknown } | null)?.role === HASH_THREAD_ROLE && parentPort)
+  serve(parentPort);
 
 // ---- the copy's side ----
 
@@ -147,7 +150,7 @@ function hold(worker: Worker, delta: 1 | -1): void {
 function hashThread(): NonNullable<typeof thread> {
   if (thread) return thread;
   if (exiting) throw new Error('sha256 thread: the process is exiting');
-  const worker = new Worker(new URL(import.meta.url), { workerData: { role: ROLE } });
+  const worker = new Worker(new URL(import.meta.url), { workerData: { role: HASH_THREAD_ROLE } });
   const current = { worker, waiters: new Map<string, Waiter>() };
   const fail = (error: Error) => {
     if (thread === current) thread = undefined;
@@ -160,7 +163,7 @@ function hashThread(): NonNullable<typeof thread> {
     current.waiters.delete(key);
     if (!waiter) return;
     if (!reply.error) waiter.resolve(reply.value);
-    else if (reply.error.badState) waiter.reject(invalidState(reply.error.message));
+    else if (reply.error.badState) waiter.reject(invalidHashState(reply.error.badState));
     else waiter.reject(new Error(`sha256 thread: ${reply.error.message}`));
   });
   worker.on('error', (error) => fail(new Error(`sha256 thread failed: ${error.message}`)));
@@ -182,11 +185,6 @@ export async function closeHashThread(options: { final?: boolean } = {}): Promis
   if (!current || (open > 0 && !options.final)) return;
   thread = undefined;
   await current.worker.terminate();
-}
-
-function invalidState(message: string): BadRequest {
-  const why = message.replace(/^Invalid hashState: /, '');
-  return new BadRequest(`Invalid hashState: ${why}`, { errors: [{ field: 'hashState', message: why }] });
 }
 
 export interface OffThreadSha256 {
@@ -214,10 +212,10 @@ export async function startOffThreadSha256(kind: SessionKind, state?: string): P
   const session = ++sessions;
   let seq = 0;
   let ended = false;
-  const call = (request: Request, transfer?: ArrayBuffer[]) =>
+  const call = (request: Request) =>
     new Promise<string | undefined>((resolve, reject) => {
       waiters.set(`${session}:${request.op === 'start' ? 0 : request.seq}`, { resolve, reject });
-      worker.postMessage(request, transfer);
+      worker.postMessage(request);
     });
   const ask = (op: 'save' | 'digest' | 'mark' | 'rewind') => call({ op, session, seq: ++seq });
   hold(worker, 1);

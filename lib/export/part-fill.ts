@@ -9,6 +9,7 @@ const WAKE_BYTES = 512 * 1024;
 export class PartFill {
   filled = 0;
   private aborted: Error | undefined;
+  private readonly stopped = new AbortController();
   private woken = 0;
   private wakers: Array<() => void> = [];
 
@@ -34,9 +35,14 @@ export class PartFill {
     return count;
   }
 
-  /** The part will not be completed: every reader fails with `error`. */
+  /** Aborted when the part will not be completed: its upload stops (no retry) and every reader fails. */
+  get signal(): AbortSignal {
+    return this.stopped.signal;
+  }
+
   abort(error: Error): void {
     this.aborted ??= error;
+    this.stopped.abort(error);
     this.wake();
   }
 

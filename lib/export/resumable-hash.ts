@@ -56,15 +56,18 @@ export async function createResumableSha256(hashState?: string): Promise<Resumab
   };
 }
 
+/** The BadRequest for a hashState that is not one, naming the field and why (also rebuilt across the sha256 thread). */
+export function invalidHashState(why: string, cause?: unknown): BadRequest {
+  return new BadRequest(`Invalid hashState: ${why}`, { errors: [{ field: 'hashState', message: why }], cause });
+}
+
 function loadState(hasher: IHasher, hashState: string): void {
-  const invalid = (why: string, cause?: unknown) =>
-    new BadRequest(`Invalid hashState: ${why}`, { errors: [{ field: 'hashState', message: why }], cause });
   if (typeof hashState !== 'string' || hashState.length > MAX_STATE_CHARS || !BASE64.test(hashState)) {
-    throw invalid('not a saved SHA-256 state (base64)');
+    throw invalidHashState('not a saved SHA-256 state (base64)');
   }
   try {
     hasher.load(Buffer.from(hashState, 'base64'));
   } catch (error) {
-    throw invalid('not a saved SHA-256 state', error);
+    throw invalidHashState('not a saved SHA-256 state', error);
   }
 }

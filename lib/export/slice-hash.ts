@@ -1,27 +1,16 @@
 // The sha256 of a copy slice: node:crypto when the file is copied in this invocation, hash-wasm (whose state can be
 // saved in the checkpoint, at ~6× the CPU) when it may not be; either way on the sha256 thread (hash-thread.ts).
-import { type HashKind, type SessionKind, startOffThreadSha256 } from './hash-thread.ts';
+import { type HashKind, type OffThreadSha256, type SessionKind, startOffThreadSha256 } from './hash-thread.ts';
 
 /** Below this assumed download speed a file is hashed resumably from its first byte (see chooseHasher). */
 const ASSUMED_MIN_BYTES_PER_SECOND = 1024 * 1024;
 
-export interface Hasher {
+/** A sha256 session on the thread (update, save, digest, mark, rewind, decide, end), with what it now is. */
+export interface Hasher extends OffThreadSha256 {
   /** Whether save() gives a state (hash-wasm, or a probe) or undefined (node:crypto). */
   resumable: boolean;
   /** Both hashes run until the copy's measured speed shows whether the file fits this invocation (decide()). */
   probing: boolean;
-  /** Ends a probe: node:crypto when the rest of the file will make it in time, else hash-wasm. */
-  decide(kind: HashKind): Promise<void>;
-  /** Resolves once `bytes` are hashed (on the sha256 thread); they must not change until then. */
-  update(bytes: Uint8Array): Promise<void>;
-  save(): Promise<string | undefined>;
-  digest(): Promise<string>;
-  /** Remembers the state at a part boundary. */
-  mark(): Promise<void>;
-  /** Forgets the bytes since the last mark (a part that will not be stored). */
-  rewind(): Promise<void>;
-  /** Frees the hasher's session; call once the slice is over, however it ended. */
-  end(): void;
 }
 
 export interface HashChoice {

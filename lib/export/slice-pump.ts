@@ -35,17 +35,15 @@ export interface Slice {
   restarts: number;
 }
 
-/** A part being filled: its upload (streaming, or started once it is full), hashing and where the count stood. */
+/** A part being filled: its upload, hashing and where the count stood. */
 interface OpenPart {
   fill: PartFill;
   number: number;
-  /** The upload streams while the part fills (its length is known), or starts when it is full. */
-  streaming: boolean;
+  /** Streams while the part fills when its length is known; otherwise undefined until closePart starts it. */
   upload?: Promise<void>;
   hashing: Array<Promise<void>>;
   hashedTo: number;
   countedBefore: CsvRowState;
-  stop: AbortController;
 }
 
 const inflight = new WeakMap<Slice, Array<Promise<void>>>();
@@ -76,8 +74,8 @@ export async function pump(slice: Slice): Promise<boolean> {
     const broken = slice.download.failure() ?? slice.download.incomplete();
     if (broken) throw broken;
     // The last part of a file of unknown length is known to be the last only now.
-    if (part && part.fill.filled > 0 && !part.streaming) {
-      closePart(slice, part, part.fill.filled);
+    if (part && !part.upload) {
+      closePart(slice, part);
       part = undefined;
     }
     return true;
@@ -90,44 +88,42 @@ export async function pump(slice: Slice): Promise<boolean> {
 async function openPart(slice: Slice, partSize: number): Promise<OpenPart> {
   const length = slice.download.encoded ? undefined : slice.validators.length;
   const size = length === undefined ? partSize : Math.min(partSize, length - slice.offset);
-  const stop = new AbortController();
   const fill = new PartFill(takePartBuffer(partSize), size);
   const part: OpenPart = {
     fill,
     number: slice.partNumber++,
-    streaming: length !== undefined,
     hashing: [],
     hashedTo: 0,
     countedBefore: slice.counter.save(),
-    stop,
   };
-  if (part.streaming) part.upload = startUpload(slice, part, { size, open: () => fill.open() });
+  if (length !== undefined) part.upload = startUpload(slice, part, { size, open: () => fill.open() });
   return part;
 }
 
 function startUpload(slice: Slice, part: OpenPart, body: Parameters<typeof uploadPart>[3]): Promise<void> {
-  const signal = slice.deps.signal ? AbortSignal.any([slice.deps.signal, part.stop.signal]) : part.stop.signal;
-  const upload = uploadPart(slice.target, slice.uploadId, part.number, body, { ...slice.deps, signal });
+  const { signal } = part.fill;
+  const upload = uploadPart(slice.target, slice.uploadId, part.number, body, {
+    ...slice.deps,
+    signal: slice.deps.signal ? AbortSignal.any([slice.deps.signal, signal]) : signal,
+  });
   upload.catch(() => {});
   return upload;
 }
 
-/** Hands the part's new bytes to the sha256 thread once a batch is ready (or the part is whole). */
-function feedHash(slice: Slice, part: OpenPart): void {
+/** Hands the part's new bytes to the sha256 thread once a batch is ready, or all of them when `flush`. */
+function feedHash(slice: Slice, part: OpenPart, flush = part.fill.full): void {
   const { fill } = part;
-  if (fill.filled - part.hashedTo < HASH_BATCH && !fill.full) return;
+  if (fill.filled === part.hashedTo || (fill.filled - part.hashedTo < HASH_BATCH && !flush)) return;
   part.hashing.push(slice.hasher.update(fill.buffer.subarray(part.hashedTo, fill.filled)));
   part.hashedTo = fill.filled;
 }
 
 /** The part is whole (or the file ended): hash mark, upload if not yet streaming, and reuse of its buffer after. */
-function closePart(slice: Slice, part: OpenPart, size = part.fill.size): void {
-  if (part.hashedTo < part.fill.filled) {
-    part.hashing.push(slice.hasher.update(part.fill.buffer.subarray(part.hashedTo, part.fill.filled)));
-  }
+function closePart(slice: Slice, part: OpenPart): void {
+  feedHash(slice, part, true);
   part.hashing.push(slice.hasher.mark());
-  part.upload ??= startUpload(slice, part, part.fill.buffer.subarray(0, size));
-  slice.offset += size;
+  part.upload ??= startUpload(slice, part, part.fill.buffer.subarray(0, part.fill.filled));
+  slice.offset += part.fill.filled;
   // The buffer is reused only when nothing reads it any more, whichever fails first.
   const done = Promise.allSettled([part.upload, ...part.hashing]).then((results) => {
     givePartBuffer(part.fill.buffer);
@@ -156,9 +152,7 @@ async function roomForNextPart(slice: Slice): Promise<void> {
 
 /** A part this slice will not finish: its upload is cancelled and its bytes leave the hash and the count. */
 async function dropPart(slice: Slice, part: OpenPart): Promise<void> {
-  const reason = new Error(`part ${part.number} was not completed in this slice`);
-  part.fill.abort(reason);
-  part.stop.abort(reason);
+  part.fill.abort(new Error(`part ${part.number} was not completed in this slice`));
   slice.partNumber = part.number;
   await Promise.allSettled([part.upload, ...part.hashing]);
   // A thread that cannot rewind cannot save either: the checkpoint then fails, with the error that ended the part.
