@@ -104,6 +104,10 @@ const schema = z
       .superRefine(refusedWhen(keyPrefixProblem)),
     /** Ids sorted in memory before a sorted run is spilled to /tmp (bounds a sync's memory). */
     SYNC_IDS_IN_MEMORY: positiveInt(1_000_000, 50_000_000),
+    /** Largest share (%) of the last snapshot one sync run may remove, unless its request says otherwise. */
+    SYNC_MAX_REMOVE_PERCENT: optionalString
+      .transform((value) => (value === undefined ? 100 : Number(value)))
+      .pipe(z.number(mustBe('a number')).min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100')),
     /** Set by Lambda itself; locally defaults to us-east-1 for the SDK clients. */
     AWS_REGION: optionalString.transform((value) => value ?? 'us-east-1'),
     /** CloudWatch EMF metrics (functions/middleware/metrics.ts): off unless a namespace is set (the stack sets it). */

@@ -21,6 +21,7 @@ export function createBuildAudienceFiles(deps: BuildAudienceFilesDeps = {}) {
       exportBucket,
       maxFileBytes: tools.config.TENCENT_MAX_FILE_BYTES,
       maxIdsInMemory: tools.config.SYNC_IDS_IN_MEMORY,
+      maxRemovePercent: tools.config.SYNC_MAX_REMOVE_PERCENT,
       tempDir: deps.tempDir,
       logger: tools.logger.child({ runId: sync.runId }),
       onProgress: deps.onProgress,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDelta, type DeltaProgress } from '../audience/delta.ts';
 import type { Logger } from '../log.ts';
+import { checkRemovals } from './removal-guard.ts';
 import { snapshotKey, stagedSnapshotKey, uploadFileKey } from './run.ts';
 import { objectExists, objectStream, putFile, type S3Deps } from './storage.ts';
 import type { BuildResult, SyncRunState } from './task-input.ts';
@@ -15,6 +16,8 @@ export interface BuildDeps extends S3Deps {
   exportBucket: string;
   maxFileBytes: number;
   maxIdsInMemory?: number;
+  /** The removal limit of a request that sets none (SYNC_MAX_REMOVE_PERCENT); 100 when not given. */
+  maxRemovePercent?: number;
   /** Parent of the run's scratch directory (default os.tmpdir(): /tmp on Lambda). */
   tempDir?: string;
   logger: Logger;
@@ -58,6 +61,10 @@ async function buildIn(
     },
     limits: { maxFileBytes: deps.maxFileBytes, maxIdsInMemory: deps.maxIdsInMemory, tempDir: scratch },
     onProgress: (progress) => deps.onProgress?.({ ...progress, runId: sync.runId }),
+  });
+  checkRemovals(report, {
+    maxRemovePercent: sync.maxRemovePercent ?? deps.maxRemovePercent ?? 100,
+    allowEmptyExport: sync.allowEmptyExport ?? false,
   });
   const files = [];
   for (const file of report.files) {

@@ -44,6 +44,15 @@ export const syncRequestFields = startableRequestSchema.extend({
   syncId: z.string().regex(SYNC_ID, SYNC_ID_RULE).optional(),
   mode: z.enum(['delta', 'full']).default('delta'),
   dryRun: z.boolean().default(false),
+  // Optional without defaults: a request without them keeps its idempotency fingerprint.
+  /** Largest share (0-100) of the last snapshot's ids this run may remove; default SYNC_MAX_REMOVE_PERCENT. */
+  maxRemovePercent: z
+    .number(mustBe('a number'))
+    .min(0, 'must be between 0 and 100')
+    .max(100, 'must be between 0 and 100')
+    .optional(),
+  /** Whether an export without a single valid id may empty the audience (default false). */
+  allowEmptyExport: z.boolean().optional(),
   tencent: tencentTarget,
 });
 

@@ -18,7 +18,8 @@ export const USAGE = `Usage:
                            [--fields a,b | --fields '["a","b"]'] [--snapshot-id ID] [--json]
   audience-pipeline sync --project-uid P --segmentation-id S --account-id N --user-id-type T --id-column C
                          [--audience-id N | --audience-name NAME] [--sync-id ID] [--parameters a,b]
-                         [--open-app-id X] [--full] [--dry-run] [--json]
+                         [--open-app-id X] [--full] [--dry-run] [--max-remove-percent P] [--allow-empty-export]
+                         [--json]
   audience-pipeline sync --demo [--dry-run] [--json]  a whole sync on the emulators; each demo run changes the segment
   audience-pipeline serve [--port 3000]
   audience-pipeline emulate [--growingio-port N] [--tencent-port N]

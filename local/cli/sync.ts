@@ -71,14 +71,27 @@ export function syncRequestFrom(flags: Flags): Record<string, unknown> {
     ...(flags['sync-id'] === undefined ? {} : { syncId: flags['sync-id'] }),
     ...(flags.full ? { mode: 'full' } : {}),
     ...(flags['dry-run'] ? { dryRun: true } : {}),
+    ...removalFlags(flags),
     tencent,
+  };
+}
+
+/** --max-remove-percent and --allow-empty-export (the demo takes them too). */
+function removalFlags(flags: Flags): Record<string, unknown> {
+  const percent = flags['max-remove-percent'];
+  if (percent !== undefined && !/^\d+(\.\d+)?$/.test(percent)) {
+    throw new UsageError(`--max-remove-percent must be a number from 0 to 100, got '${percent}'`);
+  }
+  return {
+    ...(percent === undefined ? {} : { maxRemovePercent: Number(percent) }),
+    ...(flags['allow-empty-export'] ? { allowEmptyExport: true } : {}),
   };
 }
 
 export async function runSync(flags: Flags, env: Env): Promise<number> {
   const demo = flags.demo === true;
   const request = demo
-    ? { ...SYNC_DEMO.request, ...(flags['dry-run'] ? { dryRun: true } : {}) }
+    ? { ...SYNC_DEMO.request, ...(flags['dry-run'] ? { dryRun: true } : {}), ...removalFlags(flags) }
     : syncRequestFrom(flags);
   const demoRun = demo ? await nextDemoRun() : 0;
   const runEnv: Env = demo ? { POLL_INITIAL_SECONDS: '1', POLL_MAX_SECONDS: '2', ...env } : env;

@@ -37,6 +37,14 @@ describe('audience-pipeline sync --demo', () => {
     expect(two.unchanged + two.removed).toBe(one.snapshot.ids);
     expect(two.snapshot.ids).toBe(one.snapshot.ids + two.added - two.removed);
     expect(two.files.map((f: { operationType: string }) => f.operationType).sort()).toEqual(['APPEND', 'REDUCE']);
+
+    // The removal guard: the next demo delta removes far more than 1 % of the snapshot.
+    const guarded = await runCli(['sync', '--demo', '--max-remove-percent', '1'], { cwd: workDir, timeoutMs: 180_000 });
+    expect(guarded.code).toBe(1);
+    expect(guarded.stdout).toBe('');
+    expect(guarded.stderr).toMatch(
+      /FAILED: SyncRemovalRefused in Build Audience Files: The delta would remove \d+ of the \d+ ids of the last snapshot \(\d+\.\d%\), more than maxRemovePercent 1\./,
+    );
     expect(second.stderr).toMatch(/uploading REDUCE file 1/);
   });
 
@@ -68,5 +76,16 @@ describe('audience-pipeline sync --demo', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/Invalid sync request: tencent\.userIdType must be one of/);
     expect(bad.stderr).not.toMatch(NO_STACK);
+    const word = await runCli([...args, '--user-id-type', 'HASH_IMEI', '--max-remove-percent', 'half'], {
+      cwd: workDir,
+    });
+    expect(word.code).toBe(2);
+    expect(word.stderr).toMatch(/--max-remove-percent must be a number from 0 to 100, got 'half'/);
+    const above = await runCli([...args, '--user-id-type', 'HASH_IMEI', '--max-remove-percent', '150'], {
+      cwd: workDir,
+      timeoutMs: 60_000,
+    });
+    expect(above.code).toBe(2);
+    expect(above.stderr).toMatch(/Invalid sync request: maxRemovePercent must be between 0 and 100/);
   });
 });

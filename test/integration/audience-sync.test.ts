@@ -170,6 +170,58 @@ describe('audience sync state machine', () => {
     expect(delta.REDUCE.sort()).toEqual(minus(before.ids, now.ids));
   });
 
+  it('refuses a delta that would empty the audience or remove more than allowed, before any Tencent call', async () => {
+    runtime = await startSyncRuntime([{ rows: 200, seed: 11 }], { SYNC_MAX_REMOVE_PERCENT: '50' });
+    const tencent = runtime.tencent!;
+    const first = await runSync(runtime, request);
+    expect(first.body.status).toBe('SUCCEEDED');
+    const snapshot = await objectBytes(runtime.s3Client, SNAPSHOT);
+    const writes = () => JSON.stringify([tencent.uploads().length, tencent.stats().byPath]);
+    const refused = async (body: Record<string, unknown>, cause: RegExp) => {
+      const before = writes();
+      const run = await runSync(runtime!, body);
+      expect(run.body.status).toBe('FAILED');
+      expect(run.body.error.name).toBe('SyncRemovalRefused');
+      expect(run.body.error.cause).toMatch(cause);
+      expect(writes()).toBe(before); // no Tencent call at all
+      expect(await objectBytes(runtime!.s3Client, SNAPSHOT)).toEqual(snapshot);
+      const runKeys = (await listKeys(runtime!.s3Client, LOCAL_BUCKET)).filter((k) =>
+        k.startsWith(`syncs/${SYNC_ID}/runs/${run.started.runId}/`),
+      );
+      expect(runKeys).toEqual([]);
+    };
+
+    // An empty segment is refused even when the percentage would allow it.
+    runtime.growingio!.setFiles([{ rows: 0, seed: 1 }]);
+    await refused(
+      { ...request, maxRemovePercent: 100 },
+      /^Build Audience Files: The export has no valid id \(0 rows: 0 empty, 0 invalid\); applying it would remove all \d+ ids/,
+    );
+    // Another segment: nearly every id would go, above SYNC_MAX_REMOVE_PERCENT.
+    runtime.growingio!.setFiles([{ rows: 200, seed: 12 }]);
+    await refused(
+      request,
+      /^Build Audience Files: The delta would remove \d+ of the \d+ ids .* more than maxRemovePercent 50\./,
+    );
+
+    // Meant: the request lifts the limit for this run.
+    const applied = await runSync(runtime, { ...request, maxRemovePercent: 100 });
+    expect(applied.body.status).toBe('SUCCEEDED');
+    const { removed, unchanged } = applied.body.report;
+    expect(removed).toBeGreaterThan(unchanged);
+    expect(removed + unchanged).toBe(first.body.report.snapshot.ids);
+
+    runtime.growingio!.setFiles([{ rows: 0, seed: 1 }]);
+    const emptied = await runSync(runtime, { ...request, maxRemovePercent: 100, allowEmptyExport: true });
+    expect(emptied.body.status).toBe('SUCCEEDED');
+    expect(emptied.body.report).toMatchObject({
+      validIds: 0,
+      added: 0,
+      removed: applied.body.report.snapshot.ids,
+      snapshot: { ids: 0, committed: true },
+    });
+  });
+
   it('times out when Tencent is still processing after POLL_MAX_ATTEMPTS polls', async () => {
     runtime = await startSyncRuntime([{ rows: 100, seed: 10 }], { POLL_MAX_ATTEMPTS: '3' });
     runtime.tencent!.setFaults({ processing: { outcome: 'SUCCESS', pollsPerStep: 100 } });
