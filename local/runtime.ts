@@ -21,7 +21,7 @@ import { createS3Client } from '../lib/s3-client.ts';
 import { createSfnClient } from '../lib/sfn-client.ts';
 import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from './aws/s3.ts';
 import { type LocalSfn, localStateMachineArn, startLocalSfn } from './aws/sfn-service.ts';
-import { FAN_OUT_ASL_PATH, loadDefinition, SYNC_ASL_PATH, type TaskHandler } from './aws/state-machine.ts';
+import { FAN_OUT_ASL_PATH, lazy, loadDefinition, SYNC_ASL_PATH } from './aws/state-machine.ts';
 import {
   type GrowingIoEmulator,
   type GrowingIoEmulatorOptions,
@@ -203,14 +203,6 @@ async function startTasks(
           retryIntervalOverrides: Object.fromEntries(RETRYING_STATES.map((state) => [state, fast])),
         }),
   });
-}
-
-function lazy(build: () => TaskHandler): TaskHandler {
-  let built: TaskHandler | undefined;
-  return (event, context) => {
-    built ??= build();
-    return built(event, context);
-  };
 }
 
 const RETRYING_STATES = [

@@ -11,7 +11,7 @@ import { createUploadAudienceFile } from '../functions/handlers/upload-audience-
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/log.ts';
 import { createNestedExecutionHandler, START_EXECUTION_SYNC } from './aws/nested-execution.ts';
-import type { TaskHandler } from './aws/state-machine.ts';
+import { lazy, type TaskHandler } from './aws/state-machine.ts';
 
 export interface SyncHooks {
   onBuildProgress?: BuildAudienceFilesDeps['onProgress'];
@@ -43,7 +43,10 @@ export function syncTaskHandlers(options: SyncTaskOptions): Record<string, TaskH
   const { config, s3, logger, hooks } = options;
   const deps = { config, s3, logger };
   const tasks: Record<string, TaskHandler> = {
-    buildAudienceFiles: createBuildAudienceFiles({ ...deps, onProgress: hooks?.onBuildProgress }),
+    // Built on first call: it describes executions through the local Step Functions endpoint started after it.
+    buildAudienceFiles: lazy(() =>
+      createBuildAudienceFiles({ ...deps, sfn: options.sfn(), onProgress: hooks?.onBuildProgress }),
+    ),
     ensureAudience: createEnsureAudience(deps),
     uploadAudienceFile: createUploadAudienceFile(deps),
     checkAudienceFiles: createCheckAudienceFiles({ ...deps, onProcessing: hooks?.onProcessing }),

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDelta, type DeltaProgress } from '../audience/delta.ts';
 import type { Logger } from '../log.ts';
+import { acquireSyncLock, type LockDeps } from './lock.ts';
 import { checkRemovals } from './removal-guard.ts';
 import { snapshotKey, stagedSnapshotKey, uploadFileKey } from './run.ts';
 import { objectExists, objectStream, putFile, type S3Deps } from './storage.ts';
@@ -18,6 +19,8 @@ export interface BuildDeps extends S3Deps {
   maxIdsInMemory?: number;
   /** The removal limit of a request that sets none (SYNC_MAX_REMOVE_PERCENT); 100 when not given. */
   maxRemovePercent?: number;
+  /** This run's execution and how to tell whether another is RUNNING: the sync's lock (lib/sync/lock.ts). */
+  lock?: { executionArn: string; isRunning: LockDeps['isRunning'] };
   /** Parent of the run's scratch directory (default os.tmpdir(): /tmp on Lambda). */
   tempDir?: string;
   logger: Logger;
@@ -29,6 +32,7 @@ export async function buildAudienceFiles(
   sync: SyncRunState,
   manifest: { files: Array<{ key: string }> },
 ): Promise<BuildResult> {
+  if (deps.lock) await acquireSyncLock({ ...deps, isRunning: deps.lock.isRunning }, sync, deps.lock.executionArn);
   const scratch = await mkdtemp(join(deps.tempDir ?? tmpdir(), 'sync-build-'));
   try {
     return await buildIn(deps, sync, manifest, scratch);

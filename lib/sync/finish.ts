@@ -2,6 +2,7 @@
 // or, after a failure, delete what the run wrote (the committed snapshot stays) and say which step failed and why.
 // The report's shape and what reads it without S3 (counts, failure text) are in lib/sync/report.ts.
 import type { Logger } from '../log.ts';
+import { releaseSyncLock } from './lock.ts';
 import { describeFailure, type Failure, type SyncReport, type SyncReportFile } from './report.ts';
 import { runPrefix } from './run.ts';
 import { deleteObject, deletePrefix, moveObject, putJson, type S3Deps } from './storage.ts';
@@ -64,7 +65,23 @@ export async function finishSync(deps: S3Deps & { logger: Logger }, input: Finis
   await putJson(deps, bucket, `${runPrefix(sync.storage, sync.syncId, sync.runId)}report.json`, report);
   const { files: _files, snapshot: _snapshot, ...counts } = report;
   deps.logger.info('sync finished', { ...counts, files: report.files.length, committed: commit });
+  await giveBackLock(deps, sync);
   return report;
+}
+
+/**
+ * The run's lock goes back once its snapshot is committed or its files are gone. A failure here must not fail a run
+ * whose work is done (or hide why it failed): the next run finds this run no longer RUNNING and takes the lock over.
+ */
+async function giveBackLock(deps: S3Deps & { logger: Logger }, sync: SyncRunState): Promise<void> {
+  try {
+    await releaseSyncLock(deps, sync);
+  } catch (error) {
+    deps.logger.warn('sync lock not given back; the next run takes it over', {
+      runId: sync.runId,
+      reason: (error as Error).message,
+    });
+  }
 }
 
 /** Deletes everything this run wrote under runs/{runId}/; the committed snapshot is never touched here. */
@@ -72,5 +89,6 @@ export async function cleanUpRun(deps: S3Deps & { logger: Logger }, sync: SyncRu
   const deleted = await deletePrefix(deps, sync.storage.bucket, runPrefix(sync.storage, sync.syncId, sync.runId));
   const described = describeFailure(failure);
   deps.logger.warn('sync failed; run cleaned up', { runId: sync.runId, step: failure.step, deleted, ...described });
+  await giveBackLock(deps, sync);
   return described;
 }

@@ -65,6 +65,9 @@ const join = (...parts: string[]) => parts.filter(Boolean).join('/');
 /** `{prefix}/{syncId}/snapshot.txt.gz`: the ids of the last successful run. */
 export const snapshotKey = (storage: SyncStorage, syncId: string) => join(storage.prefix, syncId, 'snapshot.txt.gz');
 
+/** `{prefix}/{syncId}/lock.json`: the run that may read and replace the snapshot now (lib/sync/lock.ts). */
+export const lockKey = (storage: SyncStorage, syncId: string) => join(storage.prefix, syncId, 'lock.json');
+
 /** `{prefix}/{syncId}/runs/{runId}/`: everything one run writes. */
 export const runPrefix = (storage: SyncStorage, syncId: string, runId: string) =>
   `${join(storage.prefix, syncId, 'runs', runId)}/`;

@@ -40,7 +40,12 @@ const manifestSchema = z.object({
   files: z.array(z.object({ key: z.string().min(1), rows: z.number().optional() })),
 });
 
-export const buildInput = z.object({ sync: syncRunSchema, manifest: manifestSchema });
+export const buildInput = z.object({
+  sync: syncRunSchema,
+  manifest: manifestSchema,
+  /** The run's own execution ($$.Execution.Id), recorded in the sync's lock; absent in executions started before it. */
+  executionArn: z.string().startsWith('arn:', 'must be an execution ARN').optional(),
+});
 export const ensureAudienceInput = z.object({ sync: syncRunSchema });
 export const uploadInput = z.object({ sync: syncRunSchema, audienceId: z.int().positive(), file: builtFileSchema });
 export const checkInput = z.object({

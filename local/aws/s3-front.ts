@@ -1,6 +1,7 @@
 // A front for s3rver on 127.0.0.1: answers the multipart operations s3rver lacks from its on-disk layout
 // (AbortMultipartUpload, ListParts, ListMultipartUploads; NoSuchUpload for parts and completions of unknown
-// uploads) and forwards every other request unchanged, headers and signature included.
+// uploads) and S3's conditional writes (PutObject with If-None-Match: * or If-Match), and forwards every other
+// request unchanged, headers and signature included.
 import { type Agent, createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream';
@@ -50,7 +51,7 @@ type FrontOptions = Parameters<typeof startS3Front>[0];
 async function handle(store: MultipartStore, options: FrontOptions, req: IncomingMessage, res: ServerResponse) {
   const target = parseTarget(req);
   const operation = target && multipartOperation(req.method, target);
-  if (target && !operation && isCreateOnlyPut(req, target)) return createOnly(options, target, req, res);
+  if (target && !operation && isConditionalPut(req, target)) return conditionalPut(options, target, req, res);
   if (!target || !operation) return forward(options, req, res);
   if (!(await store.bucketExists(target.bucket))) {
     req.resume();
@@ -109,26 +110,27 @@ function invalidArgument(res: ServerResponse, what: string): void {
   sendS3Error(res, 400, 'InvalidArgument', `${what} must be a whole number`);
 }
 
-/** PutObject with `If-None-Match: *` (S3 conditional writes), which s3rver ignores: the front answers it. */
-function isCreateOnlyPut(req: IncomingMessage, target: S3Target): boolean {
-  return req.method === 'PUT' && target.key !== '' && req.headers['if-none-match'] === '*';
+/**
+ * PutObject with `If-None-Match: *` (create only) or `If-Match: <etag>` (replace only that version): S3 conditional
+ * writes, which s3rver ignores; the front answers them.
+ */
+function isConditionalPut(req: IncomingMessage, target: S3Target): boolean {
+  const { headers } = req;
+  return req.method === 'PUT' && target.key !== '' && (headers['if-none-match'] === '*' || !!headers['if-match']);
 }
 
-// One conditional write per key at a time: the existence check and the write are one step for other writers.
+// One conditional write per key at a time: the check and the write are one step for other writers.
 const keyLocks = new Map<string, Promise<void>>();
 
-async function createOnly(options: FrontOptions, target: S3Target, req: IncomingMessage, res: ServerResponse) {
+async function conditionalPut(options: FrontOptions, target: S3Target, req: IncomingMessage, res: ServerResponse) {
   const lockKey = `${target.bucket}/${target.key}`;
   const previous = keyLocks.get(lockKey) ?? Promise.resolve();
   const mine = previous.then(async () => {
-    if (await objectExists(options, new URL(req.url ?? '/', 'http://s3.local').pathname)) {
+    const etag = await currentEtag(options, new URL(req.url ?? '/', 'http://s3.local').pathname);
+    const refusal = conditionRefusal(req.headers['if-match'], etag);
+    if (refusal) {
       req.resume();
-      return sendS3Error(
-        res,
-        412,
-        'PreconditionFailed',
-        'At least one of the pre-conditions you specified did not hold',
-      );
+      return sendS3Error(res, ...refusal);
     }
     await new Promise<void>((resolve) => {
       res.on('close', resolve);
@@ -142,13 +144,25 @@ async function createOnly(options: FrontOptions, target: S3Target, req: Incoming
   });
 }
 
-function objectExists(options: FrontOptions, path: string): Promise<boolean> {
+type Refusal = [status: number, code: string, message: string];
+
+/** Why the write's condition does not hold (S3's answers), or undefined when it does. */
+function conditionRefusal(ifMatch: string | undefined, etag: string | undefined): Refusal | undefined {
+  const failed: Refusal = [412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'];
+  if (!ifMatch) return etag === undefined ? undefined : failed; // If-None-Match: *
+  if (etag === undefined) return [404, 'NoSuchKey', 'The specified key does not exist.'];
+  const unquote = (value: string) => value.replace(/^"|"$/g, '');
+  return unquote(ifMatch) === unquote(etag) ? undefined : failed;
+}
+
+/** The object's ETag, undefined when there is none. */
+function currentEtag(options: FrontOptions, path: string): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const head = request(
       { host: '127.0.0.1', port: options.backendPort, method: 'HEAD', path, agent: options.agent },
       (answer) => {
         answer.resume();
-        resolve(answer.statusCode === 200);
+        resolve(answer.statusCode === 200 ? String(answer.headers.etag ?? '') : undefined);
       },
     );
     head.on('error', reject);

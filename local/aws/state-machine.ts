@@ -160,3 +160,12 @@ export function createLocalStateMachine(options: LocalRunOptions, definition = l
     },
   };
 }
+
+/** A handler built on its first call (from dependencies that exist only once the runtime has started). */
+export function lazy(build: () => TaskHandler): TaskHandler {
+  let built: TaskHandler | undefined;
+  return (event, context) => {
+    built ??= build();
+    return built(event, context);
+  };
+}

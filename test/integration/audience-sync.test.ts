@@ -1,8 +1,12 @@
 // The real audience-sync ASL with the real handlers, the GrowingIO and Tencent emulators and the local S3.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { StartedSync } from '../../lib/sync/start.ts';
+import { localStateMachineArn } from '../../local/aws/sfn-service.ts';
 import type { Upload } from '../../local/emulators/tencent.ts';
 import { LOCAL_BUCKET } from '../../local/runtime.ts';
-import { listKeys } from '../helpers/export-runtime.ts';
+import { context, listKeys } from '../helpers/export-runtime.ts';
 import {
   expectedPhoneHashes,
   objectBytes,
@@ -220,6 +224,45 @@ describe('audience sync state machine', () => {
       removed: applied.body.report.snapshot.ids,
       snapshot: { ids: 0, committed: true },
     });
+  });
+
+  it('one run of a syncId at a time: a run that overlaps a RUNNING one stops before reading the snapshot', async () => {
+    runtime = await startSyncRuntime([{ rows: 200, seed: 13 }]);
+    const tencent = runtime.tencent!;
+    const LOCK = `syncs/${SYNC_ID}/lock.json`;
+    // Tencent answers slowly: once A holds the lock (from its Build step), its Tencent steps keep it RUNNING for
+    // several seconds, while B (no Tencent call before Build) exports and reaches its own Build step.
+    tencent.setLatency(3000);
+    const a = (await runtime.handlers.startSync(request, context())) as StartedSync;
+    for (let i = 0; i < 1000 && !(await listKeys(runtime.s3Client, LOCAL_BUCKET)).includes(LOCK); i++) await sleep(20);
+    expect(await listKeys(runtime.s3Client, LOCAL_BUCKET)).toContain(LOCK);
+    const uploads = tencent.uploads().length;
+    const b = await runSync(runtime, request);
+    tencent.setLatency(0);
+    expect(b.body.status).toBe('FAILED');
+    expect(b.body.error.name).toBe('SyncAlreadyRunning');
+    expect(b.body.error.cause).toMatch(
+      new RegExp(`^Build Audience Files: Run ${a.runId} of sync ${SYNC_ID} is still running .*changed nothing`),
+    );
+    expect(tencent.uploads().length).toBe(uploads);
+    await runtime.sfn.waitFor(a.executionArn);
+    const first = await runSync(runtime, request); // after A: the lock was given back
+    expect(first.body.status).toBe('SUCCEEDED');
+    expect(first.body.report).toMatchObject({ added: 0, removed: 0 });
+    expect(await listKeys(runtime.s3Client, LOCAL_BUCKET)).not.toContain(LOCK);
+  });
+
+  it('takes over the lock of a run that no longer runs (stopped or timed out, so no clean-up gave it back)', async () => {
+    runtime = await startSyncRuntime([{ rows: 100, seed: 14 }]);
+    const LOCK = `syncs/${SYNC_ID}/lock.json`;
+    const machine = localStateMachineArn('audience-sync', 'us-east-1');
+    const executionArn = `${machine.replace(':stateMachine:', ':execution:')}:stopped-run`;
+    const gone = { runId: 'stopped-run', executionArn, acquiredAt: '2026-12-01T00:00:00.000Z' };
+    await runtime.s3Client.send(new PutObjectCommand({ Bucket: LOCAL_BUCKET, Key: LOCK, Body: JSON.stringify(gone) }));
+    const run = await runSync(runtime, request);
+    expect(run.body.status).toBe('SUCCEEDED');
+    expect(runtime.logs.join('\n')).toMatch(/sync lock taken over from a run that is no longer running.*stopped-run/);
+    expect(await listKeys(runtime.s3Client, LOCAL_BUCKET)).not.toContain(LOCK);
   });
 
   it('times out when Tencent is still processing after POLL_MAX_ATTEMPTS polls', async () => {

@@ -50,6 +50,7 @@ const SYNC_PRIVILEGES: Record<string, string[]> = {
     's3:GetObject @ {ExportBucket.Arn}/exports/*',
     `s3:GetObject @ ${SYNC_OBJECTS}`,
     `s3:PutObject @ ${SYNC_OBJECTS}`,
+    `states:DescribeExecution @ ${SYNC_EXECUTIONS}`, // the run holding the sync's lock
   ),
   EnsureAudienceIamRoleLambdaExecution: own('ensureAudience', TENCENT_TOKEN),
   UploadAudienceFileIamRoleLambdaExecution: own('uploadAudienceFile', TENCENT_TOKEN, `s3:GetObject @ ${SYNC_OBJECTS}`),
@@ -63,6 +64,7 @@ const SYNC_PRIVILEGES: Record<string, string[]> = {
   CleanUpSyncIamRoleLambdaExecution: own(
     'cleanUpSync',
     `s3:DeleteObject @ ${SYNC_OBJECTS}`,
+    `s3:GetObject @ ${SYNC_OBJECTS}`, // the sync's lock, given back when this run holds it
     's3:ListBucket @ {ExportBucket.Arn}',
   ),
 };
