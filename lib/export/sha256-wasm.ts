@@ -70,8 +70,9 @@ const WORDS = [0, 1, 2, 3, 4, 5, 6, 7];
 type Eight = [string, string, string, string, string, string, string, string];
 
 /**
- * Round t on working locals s0-s7, whose roles rotate instead of their values moving. Σ1, Σ0 and Ch are the usual
- * rotates; Maj(a,b,c) = b ^ ((a^b) & (b^c)) where b^c is the previous round's a^b (locals ab/bc alternate).
+ * Round t on working locals s0-s7, whose roles rotate instead of their values moving. Σ1 and Σ0 are three rotates
+ * each (flat: nesting them saves moves but lengthens the critical path, measured slower), Ch(e,f,g) = g ^ (e & (f^g)),
+ * Maj(a,b,c) = b ^ ((a^b) & (b^c)) where b^c is the previous round's a^b (locals ab/bc alternate).
  */
 function round(t: number): string {
   const [a, b, c, d, e, f, g, h] = WORDS.map((role) => `s${(((role - t) % 8) + 8) % 8}`) as Eight;
@@ -89,6 +90,8 @@ function round(t: number): string {
     i32.add i32.add local.set ${h}`;
 }
 
+const hWord = (i: number) => `i32.const 0 i32.load offset=${H_AT + 4 * i}`;
+
 /** compress(blocks): the state at H_AT absorbs `blocks` 64-byte blocks at INPUT_AT. Fully unrolled. */
 function program(): string {
   const body: string[] = [];
@@ -100,11 +103,11 @@ function program(): string {
   }
   return `
     i32.const ${INPUT_AT} local.tee p local.get blocks i32.const 6 i32.shl i32.add local.set end
-    ${WORDS.map((i) => `i32.const 0 i32.load offset=${H_AT + 4 * i} local.set s${i}`).join(' ')}
+    ${WORDS.map((i) => `${hWord(i)} local.set s${i}`).join(' ')}
     block $done loop $blocks
       local.get p local.get end i32.ge_u br_if $done
       ${body.join('\n')}
-      ${WORDS.map((i) => `i32.const 0 i32.const 0 i32.load offset=${H_AT + 4 * i} local.get s${i} i32.add local.tee s${i} i32.store offset=${H_AT + 4 * i}`).join('\n')}
+      ${WORDS.map((i) => `i32.const 0 ${hWord(i)} local.get s${i} i32.add local.tee s${i} i32.store offset=${H_AT + 4 * i}`).join('\n')}
       local.get p i32.const 64 i32.add local.set p
       br $blocks
     end end`;
