@@ -7,7 +7,7 @@ import { createS3Client } from '../lib/s3-client.ts';
 
 /**
  * copy: the product's copy slice run once over the whole file (node:crypto); sliced: the same file in
- * `sliceBytes` slices, each a fresh copySlice resuming from the last checkpoint (hash-wasm, Range requests);
+ * `sliceBytes` slices, each a fresh copySlice resuming from the last checkpoint (wasm-sha256, Range requests);
  * upload: fetch → plain lib-storage Upload; fetch: fetch → discard.
  */
 export type CopyMode = 'copy' | 'sliced' | 'upload' | 'fetch';

@@ -291,16 +291,16 @@ function summarize(samples: Samples, small: string, large: string, largeBytes: n
         'thread (node:crypto) reading the parts in place, each part streamed to S3 by its UploadPart while it fills ' +
         '(UNSIGNED-PAYLOAD, 2 uploads at once), ListParts + CompleteMultipartUpload. sliced = the same in ' +
         `${SLICE_BYTES / MiB} MiB slices, each a new call resuming with Range from the checkpoint, hashing with ` +
-        'hash-wasm (its state is saved between slices) on the hash thread. plain Upload = fetch → lib-storage Upload ' +
+        'the resumable wasm-sha256 (its state is saved between slices) on the hash thread. plain Upload = fetch → lib-storage Upload ' +
         '(no hashing or counting of its own; its SigV4 signer hashes every buffered part); raw fetch = fetch → discard.',
       `s3rver writes every part to disk and concatenates them on completion: it is the bottleneck ` +
         `(${fmt(s3rverCopy, 0)} MiB/s into s3rver vs ${fmt(sinkCopy, 0)} MiB/s into the discarding sink, bench/s3-sink.ts).`,
       'CPU is user + system time of the whole copying process, the hash thread included. The uninterrupted copy ' +
         'costs about what a plain Upload does: its record count (~0.6 s/GiB) and sha256 (~0.6 s/GiB) take the place ' +
-        "of the signer's payload hash and of lib-storage's re-chunking. The sliced copy pays hash-wasm, ~3.7 " +
-        'CPU-s/GiB (285 vs 1,680 MiB/s for node:crypto, `npm run bench -- hash`): no SHA-256 whose state can leave ' +
+        "of the signer's payload hash and of lib-storage's re-chunking. The sliced copy pays the resumable sha256, " +
+        '~4× the CPU of node:crypto (`npm run bench -- hash`): no SHA-256 whose state can leave ' +
         "the process runs on the CPU's SHA extensions. On the hash thread that cost runs beside the download and the " +
-        "uploads, so it bounds the sliced copy at one core's hash-wasm speed, which here shares two cores with the " +
+        "uploads, so it bounds the sliced copy at one core's wasm-sha256 speed, which here shares two cores with the " +
         'file source and the S3 server; on Lambda the thread has a core of its own from 1,769 MB of memory.',
       `Each ${SLICE_BYTES / MiB} MiB slice also ends with its last part's upload and hash and starts with a new ranged ` +
         'request, which a 15-minute Lambda slice pays once, not every 16 MiB.',

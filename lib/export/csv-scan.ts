@@ -1,5 +1,6 @@
 // The CSV record counter's inner loop as a tiny WebAssembly SIMD module, assembled here from readable opcodes
-// (no binary blob, no build step): 16 bytes are classified per step and only the interesting ones are visited.
+// (wasm-module.ts): 16 bytes are classified per step and only the interesting ones are visited.
+import { assemble, I32, instantiateKernel, type KernelSpec, V128 } from './wasm-module.ts';
 
 // Parser states, shared with csv-records.ts and stored in its saved state as `mode`: keep the numbers.
 export const FIELD_START = 0;
@@ -20,19 +21,6 @@ const COMMA = 0x2c;
 const BACKSLASH = 0x5c;
 const LF = 0x0a;
 const CR = 0x0d;
-
-/** Mnemonic → opcode bytes, from pairs of `mnemonic hex`; SIMD opcodes carry the 0xfd prefix. */
-const OPS = new Map<string, number[]>();
-const OP_TABLE = `block 02 loop 03 if 04 end 0b br 0c br_if 0d select 1b local.get 20 local.set 21 local.tee 22
-  i32.load8_u 2d i32.const 41 i32.eqz 45 i32.eq 46 i32.gt_u 4b i32.ge_u 4f i32.ctz 68 i32.add 6a i32.sub 6b
-  i32.and 71 i32.or 72 i32.shl 74 i32.shr_u 76 v128.load fd00 i8x16.splat fd0f i8x16.eq fd23 v128.or fd50
-  i8x16.bitmask fd64`.split(/\s+/);
-for (let k = 0; k < OP_TABLE.length; k += 2) {
-  OPS.set(
-    OP_TABLE[k]!,
-    OP_TABLE[k + 1]!.match(/../g)!.map((hex) => parseInt(hex, 16)),
-  );
-}
 
 // Locals after the parameters (len, packed), in order: i32s, then v128s.
 const I32_LOCALS = 'state content records pos base lim mq mu m r b rel'.split(' ');
@@ -118,71 +106,17 @@ const PROGRAM = `
   local.get records i32.const 4 i32.shl local.get content i32.const 3 i32.shl i32.or local.get state i32.or
 `;
 
-const unsigned = (value: number): number[] => {
-  const out: number[] = [];
-  do {
-    const low = value & 0x7f;
-    value >>>= 7;
-    out.push(value === 0 ? low : low | 0x80);
-  } while (value !== 0);
-  return out;
-};
-const signed = (value: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const low = value & 0x7f;
-    value >>= 7;
-    if ((value === 0 && (low & 0x40) === 0) || (value === -1 && (low & 0x40) !== 0)) return [...out, low];
-    out.push(low | 0x80);
-  }
-};
-
-/** Flat WAT → function body bytes: opcodes, immediates, local names → indexes, label names → depths. */
-function assemble(source: string): number[] {
-  const tokens = source.replace(/;;.*$/gm, '').trim().split(/\s+/);
-  const out: number[] = [];
-  const labels: (string | undefined)[] = [];
-  for (let k = 0; k < tokens.length; k++) {
-    const token = tokens[k]!;
-    const opcode = OPS.get(token);
-    if (!opcode) throw new Error(`csv-scan: unknown instruction ${token}`);
-    out.push(...opcode);
-    if (token === 'block' || token === 'loop' || token === 'if') {
-      out.push(0x40); // no block result
-      labels.push(tokens[k + 1]?.startsWith('$') ? tokens[++k] : undefined);
-    } else if (token === 'end') labels.pop();
-    else if (token.startsWith('br')) {
-      const depth = labels.lastIndexOf(tokens[++k]);
-      if (depth < 0) throw new Error(`csv-scan: unknown label ${tokens[k]}`);
-      out.push(labels.length - 1 - depth);
-    } else if (token.startsWith('local.')) out.push(LOCALS.indexOf(tokens[++k]!));
-    else if (token === 'i32.const') out.push(...signed(Number(tokens[++k])));
-    else if (token.includes('load')) out.push(0, 0); // align 1, offset 0
-  }
-  return [...out, 0x0b];
-}
-
-const section = (id: number, body: number[]): number[] => [id, ...unsigned(body.length), ...body];
-const name = (text: string): number[] => [text.length, ...Array.from(text, (c) => c.charCodeAt(0))];
-
-function moduleBytes(): Uint8Array {
-  const code = [
-    0x02,
-    ...unsigned(I32_LOCALS.length),
-    0x7f,
-    ...unsigned(V128_LOCALS.length),
-    0x7b,
-    ...assemble(PROGRAM),
-  ];
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, 0x60, 2, 0x7f, 0x7f, 1, 0x7f]), // type 0: (i32, i32) -> i32
-    ...section(3, [1, 0]), // one function of type 0
-    ...section(5, [1, 0x00, ...unsigned((SCAN_BLOCK + 16 + 0xffff) >>> 16)]), // memory in 64 KiB pages
-    ...section(7, [2, ...name('scan'), 0x00, 0, ...name('memory'), 0x02, 0]),
-    ...section(10, [1, ...unsigned(code.length), ...code]),
-  ]);
-}
+const scanKernel = (): KernelSpec => ({
+  name: 'scan',
+  params: [I32, I32],
+  results: [I32],
+  locals: [
+    [I32_LOCALS.length, I32],
+    [V128_LOCALS.length, V128],
+  ],
+  body: assemble(PROGRAM, LOCALS, 'csv-scan'),
+  memoryBytes: SCAN_BLOCK + 16, // one block plus the vector that may overhang it
+});
 
 export interface CsvScanner {
   /** Where chunks are copied before `scan` (SCAN_BLOCK bytes at most). */
@@ -191,20 +125,13 @@ export interface CsvScanner {
   scan: (len: number, packed: number) => number;
 }
 
-// The project's TypeScript libs (es2024 + node) declare no WebAssembly values; this is the little used here.
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: { scan: CsvScanner['scan']; memory: { buffer: ArrayBuffer } } };
-}
-const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: WasmApi };
-
 let scanner: CsvScanner | undefined;
 
 /** The module is compiled once per process (about 550 bytes, under a millisecond). */
 export function csvScanner(): CsvScanner {
   if (!scanner) {
-    const { scan, memory } = new wasm.Instance(new wasm.Module(moduleBytes())).exports;
-    scanner = { input: new Uint8Array(memory.buffer, 0, SCAN_BLOCK), scan };
+    const { run, memory } = instantiateKernel<CsvScanner['scan']>(scanKernel());
+    scanner = { input: new Uint8Array(memory, 0, SCAN_BLOCK), scan: run };
   }
   return scanner;
 }

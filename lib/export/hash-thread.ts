@@ -12,7 +12,7 @@ import { createResumableSha256, invalidHashState } from './resumable-hash.ts';
 /** workerData.role that makes a module load (this file, or a bundle holding it) serve as the sha256 thread. */
 export const HASH_THREAD_ROLE = 'audience-pipeline:sha256';
 
-/** node:crypto (fast, its state cannot leave the process) or hash-wasm (its state is the checkpoint's hashState). */
+/** node:crypto (fast, its state cannot leave the process) or sha256-wasm.ts (its state is the checkpoint's hashState). */
 export type HashKind = 'native' | 'resumable';
 /** `probe` feeds both until decide() keeps one: while it is unknown whether the file fits this invocation. */
 export type SessionKind = HashKind | 'probe';
@@ -58,7 +58,7 @@ async function startHash(kind: SessionKind, state: string | undefined): Promise<
   };
 }
 
-/** Both hashes on every byte; saves are hash-wasm's, the digest node:crypto's (they agree). */
+/** Both hashes on every byte; saves are the resumable one's, the digest node:crypto's (they agree). */
 function probeHash(native: ThreadHash, resumable: ThreadHash): ThreadHash {
   return {
     update: (bytes) => {

@@ -1,8 +1,9 @@
-// sha256 whose state survives between invocations: hash-wasm's hasher saved as a compact base64 string (`hashState`).
-import { createSHA256, type IHasher } from 'hash-wasm';
+// sha256 whose state survives between invocations: sha256-wasm.ts's hasher saved as a compact base64 string
+// (`hashState`), in hash-wasm 4's format so that checkpoints of either code resume in the other.
 import { BadRequest } from '../errors.ts';
+import { Sha256 } from './sha256-wasm.ts';
 
-/** A saved SHA-256 state (hash-wasm's 116 bytes) is 156 base64 characters; anything far off is not one. */
+/** A saved SHA-256 state (116 bytes, hash-wasm's format) is 156 base64 characters; anything far off is not one. */
 const MAX_STATE_CHARS = 512;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -23,8 +24,7 @@ export interface ResumableSha256 {
  * A malformed or foreign state is a BadRequest naming `hashState`.
  */
 export async function createResumableSha256(hashState?: string): Promise<ResumableSha256> {
-  const hasher = await createSHA256();
-  hasher.init();
+  const hasher = new Sha256();
   if (hashState !== undefined) loadState(hasher, hashState);
   let done = false;
   let marked = hasher.save();
@@ -43,7 +43,7 @@ export async function createResumableSha256(hashState?: string): Promise<Resumab
     digest: () => {
       open('digest');
       done = true;
-      return hasher.digest('hex');
+      return hasher.digest();
     },
     mark: () => {
       open('mark');
@@ -61,7 +61,7 @@ export function invalidHashState(why: string, cause?: unknown): BadRequest {
   return new BadRequest(`Invalid hashState: ${why}`, { errors: [{ field: 'hashState', message: why }], cause });
 }
 
-function loadState(hasher: IHasher, hashState: string): void {
+function loadState(hasher: Sha256, hashState: string): void {
   if (typeof hashState !== 'string' || hashState.length > MAX_STATE_CHARS || !BASE64.test(hashState)) {
     throw invalidHashState('not a saved SHA-256 state (base64)');
   }

@@ -1,5 +1,6 @@
-// The sha256 of a copy slice: node:crypto when the file is copied in this invocation, hash-wasm (whose state can be
-// saved in the checkpoint, at ~6× the CPU) when it may not be; either way on the sha256 thread (hash-thread.ts).
+// The sha256 of a copy slice: node:crypto when the file is copied in this invocation, wasm-sha256 (sha256-wasm.ts,
+// whose state can be saved in the checkpoint, at ~4× the CPU) when it may not be; either way on the sha256 thread
+// (hash-thread.ts).
 import { type HashKind, type OffThreadSha256, type SessionKind, startOffThreadSha256 } from './hash-thread.ts';
 
 /** Below this assumed download speed a file is hashed resumably from its first byte (see chooseHasher). */
@@ -7,7 +8,7 @@ const ASSUMED_MIN_BYTES_PER_SECOND = 1024 * 1024;
 
 /** A sha256 session on the thread (update, save, digest, mark, rewind, decide, end), with what it now is. */
 export interface Hasher extends OffThreadSha256 {
-  /** Whether save() gives a state (hash-wasm, or a probe) or undefined (node:crypto). */
+  /** Whether save() gives a state (wasm-sha256, or a probe) or undefined (node:crypto). */
   resumable: boolean;
   /** Both hashes run until the copy's measured speed shows whether the file fits this invocation (decide()). */
   probing: boolean;
@@ -16,7 +17,7 @@ export interface Hasher extends OffThreadSha256 {
 export interface HashChoice {
   /** The file must be copied in this invocation (the server cannot resume it). */
   wholeFile: boolean;
-  /** An earlier slice ran out of time on node:crypto: hash-wasm now. */
+  /** An earlier slice ran out of time on node:crypto: wasm-sha256 now. */
   forced: boolean;
   /** Bytes the server announced (undefined when unknown or gzip-encoded). */
   contentLength?: number;
@@ -27,7 +28,7 @@ export interface HashChoice {
 
 /**
  * node:crypto (about 6× cheaper) when the file will be copied in this invocation: it must be (wholeFile), or its
- * length fits the slice and the time left at ASSUMED_MIN_BYTES_PER_SECOND. hash-wasm, whose state survives the
+ * length fits the slice and the time left at ASSUMED_MIN_BYTES_PER_SECOND. wasm-sha256, whose state survives the
  * invocation, when the slice's byte limit cannot hold it, its length is unknown, or `forced` (an earlier slice ran out
  * of time on node:crypto). In between (only time might not suffice) both run until the copy has measured its speed
  * (see probeVerdict).
@@ -80,7 +81,7 @@ export interface ProbeFacts {
 /**
  * Undefined while the probe should go on; otherwise the hash to keep: node:crypto when the rest of the file, at the
  * speed measured so far, takes at most PROBE_SAFETY of the time left (a slower tail still ends in a restart with
- * hash-wasm, never in a wrong digest).
+ * wasm-sha256, never in a wrong digest).
  */
 export function probeVerdict(facts: ProbeFacts, probeBytes = PROBE_BYTES): HashKind | undefined {
   if (facts.bytes < probeBytes && facts.seconds < PROBE_SECONDS && facts.remaining > 0) return undefined;

@@ -161,7 +161,7 @@ async function dropPart(slice: Slice, part: OpenPart): Promise<void> {
   givePartBuffer(part.fill.buffer);
 }
 
-/** Once the probe has measured enough, keeps node:crypto when the rest will make it in time, else hash-wasm. */
+/** Once the probe has measured enough, keeps node:crypto when the rest will make it in time, else the resumable sha256. */
 async function endProbe(slice: Slice, startedAt: number): Promise<void> {
   const { deadlineAt, clock, logger } = slice.deps;
   const length = slice.validators.length;
@@ -178,7 +178,7 @@ async function endProbe(slice: Slice, startedAt: number): Promise<void> {
   await slice.hasher.decide(verdict);
   logger?.info('sha256 chosen after measuring the copy', {
     key: slice.input.key,
-    hash: verdict === 'native' ? 'node:crypto' : 'hash-wasm',
+    hash: verdict === 'native' ? 'node:crypto' : 'wasm-sha256',
     mibPerSecond: Math.round((facts.bytes / MiB / Math.max(facts.seconds, 0.001)) * 10) / 10,
     secondsLeft: Math.round(facts.secondsLeft),
   });

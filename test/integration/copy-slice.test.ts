@@ -186,7 +186,7 @@ describe('copySlice against the embedded S3 over real HTTP', () => {
   });
 
   it('ends the slice at the last whole part when the download breaks after some, and the copy still completes', async () => {
-    // 8 s left at an assumed 1 MiB/s cannot cover 16 MiB: hash-wasm, whose state can be saved.
+    // 8 s left at an assumed 1 MiB/s cannot cover 16 MiB: wasm-sha256, whose state can be saved.
     const { deps, input, key, logs } = setUp({ deadlineAt: Date.now() + 8_000 });
     const body = csv(600_000); // ~16 MiB: the connection drops at 12 MiB, after two whole 5 MiB parts
     files.serve('/broken/a.csv', { body, truncateAfter: 12 * MiB, ranges: true }, { body, ranges: true });
@@ -241,7 +241,7 @@ describe('copySlice against the embedded S3 over real HTTP', () => {
   });
 
   it('measures its speed before choosing the sha256 when only time might not suffice: node:crypto if fast enough', async () => {
-    // 16 MiB against 8 s at the assumed 1 MiB/s would be hash-wasm from the start; measured, it is far faster.
+    // 16 MiB against 8 s at the assumed 1 MiB/s would be wasm-sha256 from the start; measured, it is far faster.
     const { deps, input, key, logs } = setUp({ deadlineAt: Date.now() + 8_000, probeBytes: 5 * MiB });
     const body = csv(600_000, true);
     files.serve('/probe-fast/a.csv', { body, ranges: true });
@@ -253,7 +253,7 @@ describe('copySlice against the embedded S3 over real HTTP', () => {
     expect(logs.filter((line) => line.includes('sha256 chosen'))).toEqual([expect.stringContaining('"node:crypto"')]);
   });
 
-  it('keeps hash-wasm when the measured speed will not make it: the probed bytes are in the state it resumes from', async () => {
+  it('keeps wasm-sha256 when the measured speed will not make it: the probed bytes are in the state it resumes from', async () => {
     // The clock jumps 3 s when the first 5 MiB part is stored (1.7 MiB/s leaves 11 MiB needing ~6.6 s of 5 s left),
     // then past the deadline after the second: the slice ends with a checkpoint at 10 MiB.
     let jump = 0;
@@ -268,7 +268,7 @@ describe('copySlice against the embedded S3 over real HTTP', () => {
     const body = csv(600_000, true);
     files.serve('/probe-slow/a.csv', { body, ranges: true });
     const first = await copySlice(deps, input('/probe-slow/a.csv'));
-    expect(logs.filter((line) => line.includes('sha256 chosen'))).toEqual([expect.stringContaining('"hash-wasm"')]);
+    expect(logs.filter((line) => line.includes('sha256 chosen'))).toEqual([expect.stringContaining('"wasm-sha256"')]);
     expect(first).toMatchObject({ done: false, checkpoint: { offset: 10 * MiB, hashState: expect.any(String) } });
     const checkpoint = first.done ? undefined : first.checkpoint;
     const second = await copySlice(

@@ -60,7 +60,7 @@ describe('the sha256 thread', () => {
     native.end();
   });
 
-  it('runs both hashes in a probe until it keeps one: node:crypto, or hash-wasm with a state to resume from', async () => {
+  it('runs both hashes in a probe until it keeps one: node:crypto, or wasm-sha256 with a state to resume from', async () => {
     const [a, b] = [randomBytes(300_000), randomBytes(200_001)];
     const kept = await startOffThreadSha256('probe');
     await kept.update(a);

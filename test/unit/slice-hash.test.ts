@@ -1,4 +1,4 @@
-// Which sha256 a copy slice uses: node:crypto when the file is copied in this invocation, hash-wasm otherwise.
+// Which sha256 a copy slice uses: node:crypto when the file is copied in this invocation, wasm-sha256 otherwise.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
@@ -31,7 +31,7 @@ describe('chooseHasher', () => {
     expect(await resumableFor({ ...base, wholeFile: true })).toBe(false);
   });
 
-  it('uses hash-wasm when the file may outlast the slice, its length is unknown, or node:crypto ran out of time', async () => {
+  it('uses wasm-sha256 when the file may outlast the slice, its length is unknown, or node:crypto ran out of time', async () => {
     expect(await resumableFor({ ...base, contentLength: 20 * MiB, sliceBytes: 16 * MiB })).toBe(true);
     expect(await resumableFor({ ...base, contentLength: 20 * MiB, secondsLeft: 10 })).toBe(true);
     expect(await resumableFor({ ...base, sliceBytes: 16 * MiB })).toBe(true);
@@ -42,7 +42,7 @@ describe('chooseHasher', () => {
     expect(await probingFor({ ...base, contentLength: 10 * MiB, secondsLeft: 600 })).toBe(false);
   });
 
-  it('ends a probe with node:crypto when the rest will make it in time at the measured speed, else hash-wasm', () => {
+  it('ends a probe with node:crypto when the rest will make it in time at the measured speed, else wasm-sha256', () => {
     const GiB = 1024 * MiB;
     expect(probeVerdict({ bytes: 8 * MiB, seconds: 0.1, remaining: GiB, secondsLeft: 600 })).toBeUndefined();
     expect(probeVerdict({ bytes: PROBE_BYTES, seconds: 1, remaining: 5 * GiB, secondsLeft: 600 })).toBe('native');
