@@ -1,6 +1,5 @@
 // One copy run in a fresh process, so the peak RSS it reports (resourceUsage().maxRSS) belongs to this run alone.
 import { Readable } from 'node:stream';
-import { isMainThread } from 'node:worker_threads';
 import { Upload } from '@aws-sdk/lib-storage';
 import { type CopyCheckpoint, copySlice } from '../lib/export/copy-slice.ts';
 import { createS3Client } from '../lib/s3-client.ts';
@@ -93,7 +92,7 @@ const RUNNERS: Record<CopyMode, (spec: ChildSpec) => Promise<number>> = {
   fetch: fetchDiscard,
 };
 
-/** Runs the copy and prints its figures. Only on the main thread: the sha256 thread loads this same bundle. */
+/** Runs the copy and prints its figures. */
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as ChildSpec;
   const startRssKiB = Math.round(process.memoryUsage().rss / 1024);
@@ -114,4 +113,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-if (isMainThread) await main();
+await main();

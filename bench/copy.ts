@@ -284,7 +284,7 @@ function summarize(samples: Samples, small: string, large: string, largeBytes: n
       'Each run is a fresh child process (bench/copy-child.ts, bundled); peak RSS is its `process.resourceUsage().maxRSS` ' +
         `(MB = 10^6 bytes): ${fmt(loaded, 0)} MB of it is Node with the modules loaded, before any byte moves; ` +
         `even raw fetch → discard peaks at ${fmt(rawFetch, 0)} MB, because V8 collects spent network buffers lazily. ` +
-        'The copy adds its sha256 thread (~45 MB: a worker isolate with the bundle loaded). ' +
+        'The copy adds its sha256 thread (~15-20 MB: a worker isolate running the 11 KB hash-worker script). ' +
         'Each S3 server runs in its own process (bench/s3-server-child.ts).',
       'copy = copySlice over the whole file in one call: node:http download copied once into reused 8 MiB ' +
         'SharedArrayBuffer parts, CSV record count as the bytes arrive (WebAssembly SIMD scan), sha256 on the hash ' +

@@ -47,7 +47,9 @@ export async function startFileSource(files: Record<string, string>): Promise<Fi
         ...(range ? { 'content-range': `bytes ${start}-${end}/${info.size}` } : {}),
       });
       if (end < start) return void res.end();
-      createReadStream(path, { start, end, highWaterMark: 256 * 1024 }).pipe(res);
+      // pipeline, not pipe: when the client goes away (a slice ends) the file stops being read. pipe() would read
+      // it to the end into a response nobody receives, on the cores the copy is measured on.
+      pipeline(createReadStream(path, { start, end, highWaterMark: 256 * 1024 }), res).catch(() => {});
     });
   });
   server.listen(0, '127.0.0.1');

@@ -1,24 +1,17 @@
 // The copy's sha256 thread: digests equal node:crypto's across sessions, saved states, marks and rewinds; a bad state
-// is named; and the thread also runs from a Lambda bundle (where it loads the whole handler bundle).
+// is named; and the thread runs from its generated source alone (hash-worker-source.ts), as in a Lambda bundle.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { afterAll, describe, expect, it } from 'vitest';
-import { bundle } from '../../bench/bundle.ts';
+import { describe, expect, it } from 'vitest';
 import { BadRequest } from '../../lib/errors.ts';
-import { HASH_THREAD_ROLE, startOffThreadSha256 } from '../../lib/export/hash-thread.ts';
+import { startOffThreadSha256 } from '../../lib/export/hash-thread.ts';
+import { HASH_WORKER_SOURCE } from '../../lib/export/hash-worker-source.ts';
 
 const sha256 = (...parts: Uint8Array[]) => {
   const hash = createHash('sha256');
   for (const part of parts) hash.update(part);
   return hash.digest('hex');
 };
-
-const directories: string[] = [];
-afterAll(async () => {
-  await Promise.all(directories.map((directory) => rm(directory, { recursive: true, force: true })));
-});
 
 describe('the sha256 thread', () => {
   it('keeps concurrent sessions apart, reads shared buffers in place and resumes from a saved state', async () => {
@@ -92,14 +85,8 @@ describe('the sha256 thread', () => {
     }
   });
 
-  it('runs from the bundled copyExport Lambda, whose other top-level code stays idle on the thread', async () => {
-    // Inside the repository, so the bundle's external @aws-sdk/* resolve as Lambda's runtime provides them.
-    await mkdir('.esbuild', { recursive: true });
-    const directory = await mkdtemp(join('.esbuild', 'hash-thread-'));
-    directories.push(directory);
-    const outfile = join(directory, 'copy-export.mjs');
-    await bundle('functions/copy-export.ts', outfile);
-    const worker = new Worker(resolve(outfile), { workerData: { role: HASH_THREAD_ROLE } });
+  it('runs from its generated source alone, the way the Lambda bundle starts it (no loader, no copy module)', async () => {
+    const worker = new Worker(HASH_WORKER_SOURCE, { eval: true });
     const replies: Array<{ seq: number; value?: string; error?: unknown }> = [];
     const failed = new Promise<never>((_resolve, reject) => worker.once('error', reject));
     const got = (count: number) =>
@@ -122,5 +109,5 @@ describe('the sha256 thread', () => {
       { seq: 1, value: undefined, error: undefined },
       { seq: 2, value: sha256(data), error: undefined },
     ]);
-  }, 60_000);
+  });
 });
