@@ -4,6 +4,7 @@
 // conditional write: exactly one creator wins) and gives it back when it commits or cleans up. A lock whose run is
 // no longer RUNNING (stopped, timed out: no clean-up ran) is taken over with a conditional overwrite (If-Match).
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { EXECUTION_NAME } from '../aws-names.ts';
 import { AppError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { SyncStorageFailed } from './errors.ts';
@@ -105,7 +106,7 @@ async function conditionalPut(
   }
 }
 
-/** The lock's holder and ETag; undefined when there is no lock. A lock that is not ours to parse has no holder. */
+/** The lock's holder and ETag; undefined when there is no lock. A body that is not a lock of ours has no holder. */
 async function readLock(deps: S3Deps, bucket: string, key: string) {
   try {
     const out = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: deps.signal });
@@ -120,9 +121,15 @@ async function readLock(deps: S3Deps, bucket: string, key: string) {
 
 function parseHolder(text: string): Holder | undefined {
   try {
-    const value = JSON.parse(text) as Partial<Holder>;
-    const fields = [value.runId, value.executionArn, value.acquiredAt];
-    return fields.every((field) => typeof field === 'string') ? (value as Holder) : undefined;
+    const { runId, executionArn, acquiredAt } = JSON.parse(text) as Partial<Holder>;
+    const valid =
+      typeof runId === 'string' &&
+      EXECUTION_NAME.test(runId) &&
+      typeof executionArn === 'string' &&
+      executionArn.startsWith('arn:') &&
+      typeof acquiredAt === 'string' &&
+      !Number.isNaN(Date.parse(acquiredAt));
+    return valid ? { runId, executionArn, acquiredAt } : undefined;
   } catch {
     return undefined;
   }
