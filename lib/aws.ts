@@ -17,3 +17,16 @@ export function regionOf(opts: AwsClientOptions): { region?: string } {
   const region = opts.region ?? (opts.endpoint ? LOCAL_REGION : undefined);
   return region ? { region } : {};
 }
+
+/** Region, endpoint and credentials as an SDK client's configuration (S3 adds its own path-style addressing). */
+export function clientConfig(opts: AwsClientOptions): {
+  region?: string;
+  endpoint?: string;
+  credentials?: AwsClientOptions['credentials'];
+} {
+  return {
+    ...regionOf(opts),
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+  };
+}

@@ -2,8 +2,7 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DeltaProgress } from '../../lib/audience/delta.ts';
 import { ConfigError } from '../../lib/errors.ts';
-import { executionRunning } from '../../lib/export/running-check.ts';
-import { createSfnClient } from '../../lib/sfn-client.ts';
+import { executionRunning, lazySfnClient } from '../../lib/export/running-check.ts';
 import { buildAudienceFiles } from '../../lib/sync/build.ts';
 import { buildInput } from '../../lib/sync/task-input.ts';
 import { type SyncTaskDeps, syncTask } from '../middleware/sync-task.ts';
@@ -17,13 +16,17 @@ export interface BuildAudienceFilesDeps extends SyncTaskDeps {
 }
 
 export function createBuildAudienceFiles(deps: BuildAudienceFilesDeps = {}) {
-  let sfn = deps.sfn;
+  let sfnClient: (() => Promise<SFNClient>) | undefined;
   return syncTask('buildAudienceFiles', buildInput, deps, async ({ sync, manifest, executionArn }, tools) => {
     const exportBucket = tools.config.EXPORT_BUCKET;
     if (!exportBucket) throw new ConfigError('Missing configuration: EXPORT_BUCKET');
-    const isRunning = (arn: string) => {
-      sfn ??= createSfnClient({ endpoint: tools.config.SFN_ENDPOINT, region: tools.config.AWS_REGION });
-      return executionRunning(sfn, arn, tools.signal);
+    // Only when the sync's lock is held by another run: the SFN SDK loads then, not at every cold start.
+    const isRunning = async (arn: string) => {
+      const { sfn } = deps;
+      sfnClient ??= sfn
+        ? async () => sfn
+        : lazySfnClient({ endpoint: tools.config.SFN_ENDPOINT, region: tools.config.AWS_REGION });
+      return await executionRunning(await sfnClient(), arn, tools.signal);
     };
     const buildDeps = {
       s3: tools.s3,
