@@ -78,8 +78,8 @@ export async function unlessInterrupted<T>(work: Promise<T>): Promise<Interrupti
   }
 }
 
-/** The one line an interrupted export prints. */
-export function interruptedLine(exportId: string | undefined, signal: NodeJS.Signals): string {
-  if (!exportId) return `export interrupted by ${signal} before it started`;
-  return `export ${exportId} interrupted by ${signal}: stopped, and recorded as FAILED (LocalRuntimeInterrupted)`;
+/** The one line an interrupted run prints (sync: the local runtime records its execution as FAILED on close). */
+export function interruptedLine(what: 'export' | 'sync run', id: string | undefined, signal: NodeJS.Signals): string {
+  if (!id) return `${what} interrupted by ${signal} before it started`;
+  return `${what} ${id} interrupted by ${signal}: stopped, and recorded as FAILED (LocalRuntimeInterrupted)`;
 }

@@ -9,6 +9,7 @@ import type { FanOutSummary } from '../../lib/fan-out/summary.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { startLocalRuntime } from '../runtime.ts';
 import { type Flags, UsageError } from './args.ts';
+import { onInterrupt } from './interrupt.ts';
 
 async function readJobs(path: string): Promise<unknown[]> {
   let parsed: unknown;
@@ -46,15 +47,25 @@ export async function runJobs(flags: Flags, env: Env, dirs: { dataDir: string; s
   const scheduledTime = flags['scheduled-time'] ?? new Date().toISOString();
   // The Tencent emulator too (unless TENCENT_BASE_URL is set): sync jobs need it.
   const runtime = await startLocalRuntime({ env, ...dirs, logger: silentLogger });
+  const name = `local-${scheduledTime.replace(/[^0-9A-Za-z]/g, '')}-${Date.now()}`;
+  // Ctrl-C / SIGTERM: the running exports stop and clean up (as `export` does), then the embedded S3 closes.
+  const interrupt = onInterrupt(async (signal) => {
+    const stopped = await runtime.stopExports(`interrupted by ${signal}`);
+    await runtime.close();
+    const exports = stopped === 1 ? '1 export' : `${stopped} exports`;
+    const what = stopped > 0 ? `${exports} stopped; what they wrote was removed` : 'no export was running';
+    process.stderr.write(`fan-out ${name} interrupted by ${signal}: ${what}\n`);
+  });
   try {
     const { sfn, sfnClient, fanOutArn } = runtime;
-    const name = `local-${scheduledTime.replace(/[^0-9A-Za-z]/g, '')}-${Date.now()}`;
     const input = JSON.stringify({ scheduledTime, jobs });
     const { executionArn } = await sfnClient.send(
       new StartExecutionCommand({ stateMachineArn: fanOutArn, name, input }),
     );
     process.stderr.write(`fan-out ${name} started with ${jobs.length} jobs\n`);
-    await sfn.waitFor(executionArn!);
+    await Promise.race([sfn.waitFor(executionArn!), interrupt.received]);
+    const stopping = interrupt.stopped();
+    if (stopping) return await stopping;
     const out = await sfnClient.send(new DescribeExecutionCommand({ executionArn }));
     if (out.status !== 'SUCCEEDED') {
       process.stderr.write(`fan-out ${out.status}: ${out.error ?? 'unknown'}: ${readableCause(out.cause)}\n`);
@@ -65,6 +76,9 @@ export async function runJobs(flags: Flags, env: Env, dirs: { dataDir: string; s
     else printSummary(summary);
     return summary.failed > 0 ? 1 : 0;
   } finally {
-    await runtime.close();
+    const stopping = interrupt.stopped();
+    if (stopping) await stopping;
+    else await runtime.close();
+    interrupt.dispose();
   }
 }

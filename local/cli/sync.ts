@@ -10,7 +10,7 @@ import type { CsvFileSpec } from '../emulators/csv-generator.ts';
 import { type LocalRuntime, startLocalRuntime } from '../runtime.ts';
 import { type Flags, integerFlag, UsageError } from './args.ts';
 import { cliLogger, DATA_DIR, SFN_DIR } from './commands.ts';
-import { interruptedLine, unlessInterrupted } from './interrupt.ts';
+import { exitCodeFor, interruptedLine, type StopSignal, unlessInterrupted } from './interrupt.ts';
 import { createSyncProgress } from './sync-progress.ts';
 
 /** How many demo syncs ran: each one serves a different segment, so the next run shows a real delta. */
@@ -119,8 +119,8 @@ export async function runSync(flags: Flags, env: Env): Promise<number> {
   try {
     const outcome = await unlessInterrupted(work());
     if ('value' in outcome) return outcome.value;
-    process.stderr.write(`\n${interruptedLine(runId, outcome.signal)}\n`);
-    return 130;
+    process.stderr.write(`\n${interruptedLine('sync run', runId, outcome.signal)}\n`);
+    return exitCodeFor(outcome.signal as StopSignal);
   } finally {
     await runtime.close();
   }

@@ -1,6 +1,6 @@
 // `export` stopped by SIGINT/SIGTERM mid-copy leaves nothing in the embedded S3; after a SIGKILL the next run
 // removes what the dead one left.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -98,6 +98,30 @@ describe('export interrupted mid-copy', () => {
     const result = await server.done;
     expect(result.code, result.stderr).toBe(143);
     expect(result.stderr).toContain('shutting down (SIGTERM): 1 running export(s) stopped and cleaned up');
+    expect(await storedIn(dir)).toEqual({ keys: [], uploads: [] });
+  }, 120_000);
+
+  it("run-jobs: SIGINT mid-copy stops the fan-out's exports, removes what they wrote, exit 130", async () => {
+    const dir = await mkdtemp(join(workDir, 'jobs-'));
+    const jobsFile = join(dir, 'jobs.json');
+    const jobs = ['s1', 's2'].map((segmentationId) => ({
+      kind: 'export',
+      id: segmentationId,
+      request: { projectUid: 'p1', segmentationId },
+    }));
+    await writeFile(jobsFile, JSON.stringify(jobs));
+    const cli = run(process.execPath, [CLI, 'run-jobs', '--jobs', jobsFile], { cwd: dir, env: await slowGrowingIo() });
+    while (emulator!.stats().downloads === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    cli.child.kill('SIGINT');
+    const result = await cli.done;
+    expect(result.code, result.stderr).toBe(130);
+    const lines = result.stderr.split('\n').filter((line) => line.includes('interrupted'));
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^fan-out local-\S+ interrupted by SIGINT: [12] exports? stopped; what they wrote was removed$/,
+      ),
+    ]);
     expect(await storedIn(dir)).toEqual({ keys: [], uploads: [] });
   }, 120_000);
 
