@@ -22,6 +22,8 @@ export interface JobKind {
   childInput(request: unknown, child: ChildContext): unknown;
   /** Counts for the run summary, read from the child's output; never identifiers. */
   counts(output: unknown): Record<string, number>;
+  /** What two children of one list must not share (they would overlap on it), from the child's input. */
+  exclusiveKey?(input: unknown): string;
 }
 
 const exportJob: JobKind = {
@@ -49,6 +51,8 @@ const syncJob: JobKind = {
   childInput: (request, child) =>
     buildSyncInput(parseSyncRequest(request), child.name, child.scheduledAt, syncStorageOf(child.settings)),
   counts: (output) => syncCounts(output as Partial<SyncReport> | undefined),
+  // Runs of one syncId must not overlap (lib/sync/lock.ts): one list runs each syncId once.
+  exclusiveKey: (input) => `syncId ${(input as ReturnType<typeof buildSyncInput>).sync.syncId}`,
 };
 
 /** kind ⇒ how to run it. The fan-out refuses kinds missing here or without a state machine ARN. */

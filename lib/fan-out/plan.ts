@@ -102,5 +102,23 @@ export function planFanOut(deps: PlanDeps, input: unknown, startTime: string): P
   if (Number.isNaN(at.getTime())) {
     throw new BadRequest('Invalid fan-out start time', { errors: [{ field: 'startTime', message: 'must be a date' }] });
   }
-  return { scheduledTime: at.toISOString(), jobs: jobs.map((job, index) => planJob(deps, job, index, at)) };
+  const planned = jobs.map((job, index) => planJob(deps, job, index, at));
+  return { scheduledTime: at.toISOString(), jobs: rejectOverlaps(deps, planned) };
+}
+
+/** A job that shares its kind's exclusive key (a sync's syncId) with an earlier job of the list is rejected. */
+function rejectOverlaps(deps: PlanDeps, jobs: PlannedJob[]): PlannedJob[] {
+  const kinds = deps.kinds ?? JOB_KINDS;
+  const first = new Map<string, number>();
+  return jobs.map((job) => {
+    const key = job.rejected ? undefined : kinds[job.kind]?.exclusiveKey?.(job.input);
+    if (key === undefined) return job;
+    const earlier = first.get(key);
+    if (earlier === undefined) {
+      first.set(key, job.index);
+      return job;
+    }
+    const cause = `jobs[${job.index}]: ${key} is also jobs[${earlier}]'s; its runs must not overlap: list it once`;
+    return { index: job.index, kind: job.kind, id: job.id, name: job.name, rejected: { error: 'BadRequest', cause } };
+  });
 }

@@ -75,6 +75,39 @@ describe('planFanOut', () => {
     expect(plan.jobs[1]!.rejected!.cause).toContain('EXPORT_BUCKET');
   });
 
+  it('rejects a second sync job of the same syncId (its runs must not overlap) and runs the first', () => {
+    const arns = { ...ARNS, sync: 'arn:aws:states:us-east-1:000000000000:stateMachine:audience-sync' };
+    const settings = { syncStorage: { bucket: 'exports-bucket' } };
+    const tencent = { accountId: 10001, userIdType: 'HASH_MOBILE_PHONE', idColumn: 'phone' };
+    const sync = (id: string, segmentationId: string, syncId?: string) => ({
+      kind: 'sync',
+      id,
+      request: { projectUid: 'p0000001', segmentationId, tencent, ...(syncId ? { syncId } : {}) },
+    });
+    const jobs = [
+      sync('a', 's1'),
+      sync('b', 's2'),
+      sync('c', 's1'),
+      sync('d', 's3', 'p0000001-s2-10001-HASH_MOBILE_PHONE'),
+    ];
+    const plan = planFanOut({ stateMachineArns: arns, settings }, { scheduledTime: AT, jobs: [...jobs, job('e')] }, AT);
+    expect(plan.jobs.map((planned) => planned.rejected?.error)).toEqual([
+      undefined,
+      undefined,
+      'BadRequest',
+      'BadRequest',
+      undefined,
+    ]);
+    expect(plan.jobs[2]!.rejected!.cause).toBe(
+      "jobs[2]: syncId p0000001-s1-10001-HASH_MOBILE_PHONE is also jobs[0]'s; its runs must not overlap: list it once",
+    );
+    expect(plan.jobs[3]!.rejected!.cause).toMatch(
+      /^jobs\[3\]: syncId p0000001-s2-10001-HASH_MOBILE_PHONE is also jobs\[1\]'s/,
+    );
+    expect(plan.jobs[3]!.stateMachineArn).toBeUndefined();
+    expect(plan.jobs[3]!.input).toBeUndefined();
+  });
+
   it('refuses a malformed list as a whole, naming the field', () => {
     expect(() => planFanOut({ stateMachineArns: ARNS }, { jobs: [] }, AT)).toThrow(/jobs.*at least one job/);
     expect(() => planFanOut({ stateMachineArns: ARNS }, { scheduledTime: 'soon', jobs: [job('a')] }, AT)).toThrow(
