@@ -20,7 +20,8 @@ export const USAGE = `Usage:
                          [--audience-id N | --audience-name NAME] [--sync-id ID] [--parameters a,b]
                          [--open-app-id X] [--full] [--dry-run] [--max-remove-percent P] [--allow-empty-export]
                          [--json]
-  audience-pipeline sync --demo [--dry-run] [--json]  a whole sync on the emulators; each demo run changes the segment
+  audience-pipeline sync --demo [--dry-run] [--max-remove-percent P] [--json]  a whole sync on the emulators;
+                         each demo run changes the segment
   audience-pipeline serve [--port 3000]
   audience-pipeline emulate [--growingio-port N] [--tencent-port N]
   audience-pipeline run-jobs --jobs FILE [--scheduled-time T] [--json]  a jobs list through the fan-out
