@@ -127,6 +127,7 @@ describe('audience sync state machine', () => {
     expect(failed.body.error.name).toBe('AudienceProcessingFailed');
     expect(failed.body.error.cause).toMatch(/^Check Processing: Tencent could not process .* process_code 1001/);
     expect(await objectBytes(runtime.s3Client, SNAPSHOT)).toEqual(snapshot);
+    expect(await listKeys(runtime.s3Client, LOCAL_BUCKET)).not.toContain(`syncs/${SYNC_ID}/lock.json`); // Clean Up gave it back
     // Nothing of the failed run is left; its export stays (it succeeded and is an export like any other).
     const runKeys = (await listKeys(runtime.s3Client, LOCAL_BUCKET)).filter((k) =>
       k.startsWith(`syncs/${SYNC_ID}/runs/${failed.started.runId}/`),
@@ -286,6 +287,7 @@ describe('audience sync state machine', () => {
     expect(runtime.tencent!.uploads()).toEqual([]);
     const keys = await listKeys(runtime.s3Client, LOCAL_BUCKET);
     expect(keys).not.toContain(SNAPSHOT);
+    expect(keys).not.toContain(`syncs/${SYNC_ID}/lock.json`); // a dry run gives the lock back too
     expect(keys).toContain(dry.body.report.files[0].key);
   });
 
