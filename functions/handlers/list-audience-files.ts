@@ -23,6 +23,8 @@ export interface ListAudienceFilesDeps {
   fetch?: Fetch;
   logger?: Logger;
   clock?: Clock;
+  /** The retry jitter's draw in [0, 1) (default Math.random); tests pin it, as a 0 ms draw takes no wait. */
+  random?: () => number;
   /** middy's early-timeout margin; 0 in tests, where there is no Lambda deadline. */
   timeoutEarlyInMillis?: number;
   /** SSM client options for the *_PARAMETER settings (tests point it at a local endpoint). */
@@ -58,6 +60,7 @@ export function createListAudienceFiles(deps: ListAudienceFilesDeps = {}) {
       signal: options?.signal,
       fetch: deps.fetch,
       clock: deps.clock,
+      ...(deps.random ? { random: deps.random } : {}),
       ...(remaining === undefined ? {} : { deadlineAt: now + remaining - ANSWER_MARGIN_MS }),
       ...(config.TENCENT_DAILY_RETRY_AFTER_SECONDS === undefined
         ? {}

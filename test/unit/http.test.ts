@@ -92,7 +92,13 @@ describe('fetchWithRetry', () => {
   it('returns the last retryable response once attempts are exhausted', async () => {
     const clock = fakeClock();
     const { fn, calls } = scriptedFetch([502]);
-    const response = await fetchWithRetry('https://example.test/x', {}, { maxAttempts: 3 }, { fetch: fn, clock });
+    // random pinned: a 0 ms jitter draw takes no wait, and the sleep count below would be short.
+    const response = await fetchWithRetry(
+      'https://example.test/x',
+      {},
+      { maxAttempts: 3 },
+      { fetch: fn, clock, random: () => 0.5 },
+    );
     expect(response.status).toBe(502);
     expect(calls).toHaveLength(3);
     expect(clock.sleeps).toHaveLength(2);
