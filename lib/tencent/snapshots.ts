@@ -41,8 +41,15 @@ interface Stored {
   files: AudienceFile[];
 }
 
-export function newSnapshotId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A fresh SNAPSHOT_ID that never starts with `-`: the CLI hands it on as `--snapshot-id ID`, where a leading dash
+ * reads as another option (about 1 id in 64 would; drawing again costs nothing and keeps 128 random bits).
+ */
+export function newSnapshotId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export function createSnapshotKeeper(options: SnapshotOptions): SnapshotKeeper {
