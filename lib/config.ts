@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { keyPrefixProblem, S3_BUCKET_NAME } from './aws-names.ts';
 import { ConfigError } from './errors.ts';
-import { invalidInput, mustBe, parseOrFail, refusedWhen } from './validation.ts';
+import { invalidInput, mustBe, parseOrFail, percentSchema, refusedWhen } from './validation.ts';
 
 const optionalString = z
   .string()
@@ -107,7 +107,7 @@ const schema = z
     /** Largest share (%) of the last snapshot one sync run may remove, unless its request says otherwise. */
     SYNC_MAX_REMOVE_PERCENT: optionalString
       .transform((value) => (value === undefined ? 100 : Number(value)))
-      .pipe(z.number(mustBe('a number')).min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100')),
+      .pipe(percentSchema()),
     /** Set by Lambda itself; locally defaults to us-east-1 for the SDK clients. */
     AWS_REGION: optionalString.transform((value) => value ?? 'us-east-1'),
     /** CloudWatch EMF metrics (functions/middleware/metrics.ts): off unless a namespace is set (the stack sets it). */

@@ -1,5 +1,5 @@
 // Validation problems as the FieldErrors every 400/config error carries: truthful, each naming its field, bounded.
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { AppError, AppErrorOptions, FieldError } from './errors.ts';
 
 /** At most this many problems are listed in an error (body, message, log line); the rest are counted. */
@@ -55,6 +55,10 @@ export function mustBe(noun: string): { error: (issue: Issue) => string | undefi
     error: (issue) => (issue.code === 'invalid_type' && issue.input !== undefined ? `must be ${noun}` : undefined),
   };
 }
+
+/** A share in percent, 0-100 (decimals allowed): a request's maxRemovePercent and SYNC_MAX_REMOVE_PERCENT alike. */
+export const percentSchema = () =>
+  z.number(mustBe('a number')).min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100');
 
 /** A zod superRefine from a rule that says why a value is refused (or undefined when it is fine). */
 export function refusedWhen<T>(problem: (value: T) => string | undefined) {

@@ -6,7 +6,7 @@ import { USER_ID_TYPES } from '../audience/identifiers.ts';
 import { BadRequest } from '../errors.ts';
 import { startableRequestSchema } from '../export/request.ts';
 import { USER_VARIABLE_KEY } from '../growingio/request.ts';
-import { invalidInput, mustBe, parseOrFail } from '../validation.ts';
+import { invalidInput, mustBe, parseOrFail, percentSchema } from '../validation.ts';
 
 export const SYNC_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const SYNC_ID_RULE = 'must be 1-64 characters of A-Z a-z 0-9 _ -';
@@ -46,11 +46,7 @@ export const syncRequestFields = startableRequestSchema.extend({
   dryRun: z.boolean().default(false),
   // Optional without defaults: a request without them keeps its idempotency fingerprint.
   /** Largest share (0-100) of the last snapshot's ids this run may remove; default SYNC_MAX_REMOVE_PERCENT. */
-  maxRemovePercent: z
-    .number(mustBe('a number'))
-    .min(0, 'must be between 0 and 100')
-    .max(100, 'must be between 0 and 100')
-    .optional(),
+  maxRemovePercent: percentSchema().optional(),
   /** Whether an export without a single valid id may empty the audience (default false). */
   allowEmptyExport: z.boolean().optional(),
   tencent: tencentTarget,
