@@ -1,6 +1,6 @@
 // The S3 client, honouring a local/compatible endpoint (S3_ENDPOINT) and quiet about checksums.
 import { S3Client } from '@aws-sdk/client-s3';
-import { type AwsClientOptions, regionOf } from './aws.ts';
+import { type AwsClientOptions, clientConfig } from './aws.ts';
 
 /**
  * An S3 client. With an endpoint, buckets are addressed by path (local servers have no DNS per bucket).
@@ -9,9 +9,8 @@ import { type AwsClientOptions, regionOf } from './aws.ts';
  */
 export function createS3Client(opts: AwsClientOptions = {}): S3Client {
   return new S3Client({
-    ...regionOf(opts),
-    ...(opts.endpoint ? { endpoint: opts.endpoint, forcePathStyle: true } : {}),
-    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...clientConfig(opts),
+    ...(opts.endpoint ? { forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     logger: sdkLogger,

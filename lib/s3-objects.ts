@@ -1,4 +1,5 @@
-// An ObjectStore (whole small objects by key) on one S3 bucket: what the paging snapshots use.
+// An ObjectStore (whole small objects by key) on one S3 bucket: what the paging snapshots use; and how a conditional
+// write that lost reads, for the writers that use them (the shared GrowingIO budget, a sync's lock).
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 export interface S3ObjectStore {
@@ -23,4 +24,13 @@ export function s3ObjectStore(s3: S3Client, bucket: string): S3ObjectStore {
       }
     },
   };
+}
+
+/**
+ * Whether a conditional PutObject (`If-None-Match: *` or `If-Match`) lost rather than failed: 412, its condition does
+ * not hold; 409 ConditionalRequestConflict, a concurrent conditional write to the key is winning.
+ */
+export function conditionalWriteLost(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === 412 || status === 409;
 }

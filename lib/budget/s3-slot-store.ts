@@ -1,5 +1,6 @@
 // Budget slots as empty S3 objects created with If-None-Match: * (S3 conditional writes): exactly one creator wins.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { conditionalWriteLost } from '../s3-objects.ts';
 import type { SlotStore } from './shared-budget.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -23,9 +24,8 @@ export function s3SlotStore(s3: S3Client, bucket: string, prefix: string): SlotS
         );
         return true;
       } catch (error) {
-        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        // 412: the object exists; 409 ConditionalRequestConflict: a concurrent creator is winning it.
-        if (status === 412 || status === 409) return false;
+        // The slot exists, or a concurrent creator is winning it.
+        if (conditionalWriteLost(error)) return false;
         throw error;
       }
     },

@@ -5,11 +5,11 @@
 // no longer RUNNING (stopped, timed out: no clean-up ran) is taken over with a conditional overwrite (If-Match).
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { EXECUTION_NAME } from '../aws-names.ts';
-import { AppError, describeError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { SyncStorageFailed } from './errors.ts';
+import { conditionalWriteLost } from '../s3-objects.ts';
 import { lockKey } from './run.ts';
-import { deleteObject, type S3Deps } from './storage.ts';
+import { deleteObject, isMissingObject, type S3Deps, s3Call } from './storage.ts';
 import type { SyncRunState } from './task-input.ts';
 
 /** Another run of the same syncId holds the lock and is still RUNNING: this one stops before changing anything. */
@@ -86,37 +86,32 @@ async function conditionalPut(
   holder: Holder,
   condition: { IfNoneMatch: '*' } | { IfMatch: string },
 ): Promise<boolean> {
-  try {
-    await deps.s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: JSON.stringify(holder),
-        ContentType: 'application/json',
-        ...condition,
-      }),
-      { abortSignal: deps.signal },
-    );
-    return true;
-  } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    // 412: the condition does not hold; 409: a concurrent conditional write wins; 404: the lock to replace is gone.
-    if (status === 412 || status === 409 || (status === 404 && 'IfMatch' in condition)) return false;
-    throw new SyncStorageFailed(`S3 PutObject of ${key} failed: ${describeError(error).name}`, { cause: error });
-  }
+  const body = JSON.stringify(holder);
+  return await s3Call('PutObject', key, async () => {
+    try {
+      const put = { Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', ...condition };
+      await deps.s3.send(new PutObjectCommand(put), { abortSignal: deps.signal });
+      return true;
+    } catch (error) {
+      // Lost to another writer, or (If-Match) the lock to replace is gone.
+      if (conditionalWriteLost(error) || ('IfMatch' in condition && isMissingObject(error))) return false;
+      throw error;
+    }
+  });
 }
 
 /** The lock's holder and ETag; undefined when there is no lock. A body that is not a lock of ours has no holder. */
 async function readLock(deps: S3Deps, bucket: string, key: string) {
-  try {
-    const out = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: deps.signal });
-    const text = (await out.Body?.transformToString()) ?? '';
-    return { etag: out.ETag ?? '', holder: parseHolder(text) };
-  } catch (error) {
-    const { name } = describeError(error);
-    if (name === 'NoSuchKey' || name === 'NotFound') return undefined;
-    throw new SyncStorageFailed(`S3 GetObject of ${key} failed: ${name}`, { cause: error });
-  }
+  return await s3Call('GetObject', key, async () => {
+    try {
+      const out = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: deps.signal });
+      const text = (await out.Body?.transformToString()) ?? '';
+      return { etag: out.ETag ?? '', holder: parseHolder(text) };
+    } catch (error) {
+      if (isMissingObject(error)) return undefined;
+      throw error;
+    }
+  });
 }
 
 function parseHolder(text: string): Holder | undefined {

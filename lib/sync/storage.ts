@@ -20,7 +20,7 @@ export interface S3Deps {
 }
 
 /** Wraps an S3 failure (after the SDK's own retries) as a named error: which operation, which key, never data. */
-async function s3Call<T>(what: string, key: string, call: () => Promise<T>): Promise<T> {
+export async function s3Call<T>(what: string, key: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
@@ -41,15 +41,20 @@ export function objectStream(deps: S3Deps, bucket: string, key: string): () => A
   });
 }
 
+/** S3's answer for a key without an object: NoSuchKey (GetObject, a conditional PutObject), NotFound (HeadObject). */
+export function isMissingObject(error: unknown): boolean {
+  const { name } = describeError(error);
+  return name === 'NoSuchKey' || name === 'NotFound';
+}
+
 /** Whether an object exists (the snapshot does not before the first successful run). */
 export async function objectExists(deps: S3Deps, bucket: string, key: string): Promise<boolean> {
   try {
     await deps.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: deps.signal });
     return true;
   } catch (error) {
-    const name = (error as Error).name;
-    if (name === 'NoSuchKey' || name === 'NotFound') return false;
-    throw new SyncStorageFailed(`S3 GetObject of ${key} failed: ${name}`, { cause: error });
+    if (isMissingObject(error)) return false;
+    throw new SyncStorageFailed(`S3 GetObject of ${key} failed: ${describeError(error).name}`, { cause: error });
   }
 }
 
