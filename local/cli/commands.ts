@@ -18,7 +18,7 @@ import { startHttpApi, toHttpApiEvent } from '../http-api.ts';
 import { LOCAL_BUCKET, type LocalRuntime, startLocalRuntime, tencentEmulatorEnv } from '../runtime.ts';
 import { type Flags, integerFlag, portFlag, UsageError } from './args.ts';
 import { apiRoutes, growingIoLines, serveLines, tencentLines } from './endpoints.ts';
-import { onInterrupt } from './interrupt.ts';
+import { onInterrupt, onRuntimeInterrupt } from './interrupt.ts';
 import { createProgressReporter, formatBytes } from './progress.ts';
 
 export const DATA_DIR = '.local/s3';
@@ -97,9 +97,7 @@ export async function runExport(flags: Flags, env: Env): Promise<number> {
     sweepDeadRuns: true,
   });
   let exportId: string | undefined;
-  const interrupt = onInterrupt(async (signal) => {
-    const stopped = await runtime.stopExports(`interrupted by ${signal}`);
-    await runtime.close();
+  const interrupt = onRuntimeInterrupt(runtime, (signal, stopped) => {
     reporter.finish();
     const what = exportId ? `export ${exportId}` : 'export';
     process.stderr.write(
@@ -127,10 +125,7 @@ export async function runExport(flags: Flags, env: Env): Promise<number> {
     printManifest(manifest, runtime, flags.json === true);
     return 0;
   } finally {
-    const stopping = interrupt.stopped();
-    if (stopping) await stopping;
-    else await runtime.close();
-    interrupt.dispose();
+    await interrupt.finish();
   }
 }
 

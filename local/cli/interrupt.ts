@@ -58,6 +58,38 @@ export function onInterrupt(stop: (signal: StopSignal) => Promise<void>): Interr
   };
 }
 
+/** What a command's local runtime must do on a stop: its exports stopped and cleaned up, then it closes. */
+interface StoppableRuntime {
+  stopExports(cause: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * onInterrupt for a command whose local runtime runs exports (`export`, `run-jobs`): on SIGINT/SIGTERM they are stopped
+ * and their cleanup awaited, the runtime closes (the embedded S3 last), then `report` prints the command's one line
+ * with how many exports were stopped. `finish()`, from the command's `finally`, waits for such a stop or else closes
+ * the runtime itself.
+ */
+export function onRuntimeInterrupt(
+  runtime: StoppableRuntime,
+  report: (signal: StopSignal, stopped: number) => void,
+): Interrupt & { finish(): Promise<void> } {
+  const interrupt = onInterrupt(async (signal) => {
+    const stopped = await runtime.stopExports(`interrupted by ${signal}`);
+    await runtime.close();
+    report(signal, stopped);
+  });
+  return {
+    ...interrupt,
+    finish: async () => {
+      const stopping = interrupt.stopped();
+      if (stopping) await stopping;
+      else await runtime.close();
+      interrupt.dispose();
+    },
+  };
+}
+
 export type Interruptible<T> = { value: T } | { signal: NodeJS.Signals };
 
 /** Resolves with the work's value, or with the signal as soon as SIGINT/SIGTERM arrives (the work's later failure is ignored). */

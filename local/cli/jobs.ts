@@ -9,7 +9,7 @@ import type { FanOutSummary } from '../../lib/fan-out/summary.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { startLocalRuntime } from '../runtime.ts';
 import { type Flags, UsageError } from './args.ts';
-import { onInterrupt } from './interrupt.ts';
+import { onRuntimeInterrupt } from './interrupt.ts';
 
 async function readJobs(path: string): Promise<unknown[]> {
   let parsed: unknown;
@@ -49,9 +49,7 @@ export async function runJobs(flags: Flags, env: Env, dirs: { dataDir: string; s
   const runtime = await startLocalRuntime({ env, ...dirs, logger: silentLogger });
   const name = `local-${scheduledTime.replace(/[^0-9A-Za-z]/g, '')}-${Date.now()}`;
   // Ctrl-C / SIGTERM: the running exports stop and clean up (as `export` does), then the embedded S3 closes.
-  const interrupt = onInterrupt(async (signal) => {
-    const stopped = await runtime.stopExports(`interrupted by ${signal}`);
-    await runtime.close();
+  const interrupt = onRuntimeInterrupt(runtime, (signal, stopped) => {
     const exports = stopped === 1 ? '1 export' : `${stopped} exports`;
     const what = stopped > 0 ? `${exports} stopped; what they wrote was removed` : 'no export was running';
     process.stderr.write(`fan-out ${name} interrupted by ${signal}: ${what}\n`);
@@ -76,9 +74,6 @@ export async function runJobs(flags: Flags, env: Env, dirs: { dataDir: string; s
     else printSummary(summary);
     return summary.failed > 0 ? 1 : 0;
   } finally {
-    const stopping = interrupt.stopped();
-    if (stopping) await stopping;
-    else await runtime.close();
-    interrupt.dispose();
+    await interrupt.finish();
   }
 }
