@@ -110,8 +110,8 @@ export async function unlessInterrupted<T>(work: Promise<T>): Promise<Interrupti
   }
 }
 
-/** The one line an interrupted run prints (sync: the local runtime records its execution as FAILED on close). */
-export function interruptedLine(what: 'export' | 'sync run', id: string | undefined, signal: NodeJS.Signals): string {
-  if (!id) return `${what} interrupted by ${signal} before it started`;
-  return `${what} ${id} interrupted by ${signal}: stopped, and recorded as FAILED (LocalRuntimeInterrupted)`;
+/** The one line an interrupted `sync` prints (the local runtime records its execution as FAILED on close). */
+export function interruptedLine(runId: string | undefined, signal: NodeJS.Signals): string {
+  if (!runId) return `sync run interrupted by ${signal} before it started`;
+  return `sync run ${runId} interrupted by ${signal}: stopped, and recorded as FAILED (LocalRuntimeInterrupted)`;
 }

@@ -119,7 +119,7 @@ export async function runSync(flags: Flags, env: Env): Promise<number> {
   try {
     const outcome = await unlessInterrupted(work());
     if ('value' in outcome) return outcome.value;
-    process.stderr.write(`\n${interruptedLine('sync run', runId, outcome.signal)}\n`);
+    process.stderr.write(`\n${interruptedLine(runId, outcome.signal)}\n`);
     return exitCodeFor(outcome.signal as StopSignal);
   } finally {
     await runtime.close();
