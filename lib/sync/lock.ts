@@ -23,7 +23,6 @@ export interface LockDeps extends S3Deps {
   /** Whether the execution (ARN) is still RUNNING; false when it does not exist. */
   isRunning(executionArn: string): Promise<boolean>;
   logger: Logger;
-  clock?: () => Date;
 }
 
 interface Holder {
@@ -40,7 +39,7 @@ const ATTEMPTS = 3;
 /** Takes the sync's lock for this run (again, when this run already holds it: a retried step). */
 export async function acquireSyncLock(deps: LockDeps, sync: Sync, executionArn: string): Promise<void> {
   const key = lockKey(sync.storage, sync.syncId);
-  const mine: Holder = { runId: sync.runId, executionArn, acquiredAt: (deps.clock?.() ?? new Date()).toISOString() };
+  const mine: Holder = { runId: sync.runId, executionArn, acquiredAt: new Date().toISOString() };
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     if (await conditionalPut(deps, sync.storage.bucket, key, mine, { IfNoneMatch: '*' })) return;
     const held = await readLock(deps, sync.storage.bucket, key);
